@@ -1,0 +1,250 @@
+"""Input checking with one error style, and the switch for data-dependent validation.
+
+Two kinds of checks exist:
+
+* **Static checks** (shapes, dtypes, option values) read only metadata. They are always on: they
+  cost nothing at run time and nothing under ``torch.compile`` (they run once, at trace time).
+* **Data-dependent checks** (label ranges, finiteness, box validity, sequence lengths) read tensor
+  values, which synchronises with the device and breaks a ``torch.compile`` graph. They are on by
+  default and can be switched off globally (:func:`set_validation`, the :func:`validation` context
+  manager) or per call (the ``validate=`` argument of the losses that have such checks).
+
+Every message has the form ``"<loss>: <argument> <what was expected>, got <what was received>"``.
+``ValueError`` is raised for shapes and values, ``TypeError`` for dtypes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import torch
+from torch import Tensor
+
+from .dtypes import to_compute
+
+__all__ = [
+    "check_dim",
+    "check_finite",
+    "check_floating",
+    "check_in_range",
+    "check_index",
+    "check_integer",
+    "check_option",
+    "check_positive",
+    "check_same_shape",
+    "check_tensor",
+    "fail",
+    "is_validation_enabled",
+    "prepare_pair",
+    "set_validation",
+    "shape_str",
+    "validation",
+    "validation_enabled",
+]
+
+_VALIDATION = True
+
+
+def set_validation(enabled: bool) -> None:
+    """Switch data-dependent input validation on or off for the whole process.
+
+    Static checks (shapes, dtypes, options) are never switched off.
+
+    Example:
+        >>> import losskit
+        >>> losskit.set_validation(False)
+        >>> losskit.is_validation_enabled()
+        False
+        >>> losskit.set_validation(True)
+    """
+    global _VALIDATION
+    _VALIDATION = bool(enabled)
+
+
+def is_validation_enabled() -> bool:
+    """Whether data-dependent validation is globally on (the default)."""
+    return _VALIDATION
+
+
+@contextmanager
+def validation(enabled: bool) -> Iterator[None]:
+    """Context manager that sets data-dependent validation for the enclosed block.
+
+    Example:
+        >>> import losskit
+        >>> with losskit.validation(False):
+        ...     losskit.is_validation_enabled()
+        False
+        >>> losskit.is_validation_enabled()
+        True
+    """
+    global _VALIDATION
+    previous = _VALIDATION
+    _VALIDATION = bool(enabled)
+    try:
+        yield
+    finally:
+        _VALIDATION = previous
+
+
+def validation_enabled(validate: bool | None) -> bool:
+    """Resolve a per-call ``validate`` argument: ``None`` defers to the global switch."""
+    return _VALIDATION if validate is None else bool(validate)
+
+
+def shape_str(shape: Sequence[int] | torch.Size) -> str:
+    """``(2, 3)`` style rendering of a shape (``()`` for a scalar)."""
+    dims = tuple(int(d) for d in shape)
+    return "(" + ", ".join(str(d) for d in dims) + ("," if len(dims) == 1 else "") + ")"
+
+
+def fail(fn: str, message: str, error: type[Exception] = ValueError) -> Exception:
+    """Build the error of the house style; callers ``raise fail(...)``."""
+    return error(f"{fn}: {message}")
+
+
+def check_tensor(fn: str, name: str, value: object) -> Tensor:
+    """``value`` must be a ``torch.Tensor``."""
+    if not isinstance(value, Tensor):
+        raise fail(fn, f"{name} must be a torch.Tensor, got {type(value).__name__}", TypeError)
+    return value
+
+
+def check_floating(fn: str, name: str, tensor: Tensor) -> Tensor:
+    """``tensor`` must be a real floating tensor (half, bfloat16, float32 or float64)."""
+    check_tensor(fn, name, tensor)
+    if not tensor.is_floating_point():
+        raise fail(
+            fn, f"{name} must be a floating point tensor, got dtype {tensor.dtype}", TypeError
+        )
+    return tensor
+
+
+def check_integer(fn: str, name: str, tensor: Tensor, *, hint: str = "") -> Tensor:
+    """``tensor`` must hold integer class indices (any signed or unsigned integer dtype)."""
+    check_tensor(fn, name, tensor)
+    if tensor.is_floating_point() or tensor.is_complex() or tensor.dtype == torch.bool:
+        extra = f"; {hint}" if hint else ""
+        raise fail(
+            fn, f"{name} must be an integer tensor, got dtype {tensor.dtype}{extra}", TypeError
+        )
+    return tensor
+
+
+def check_same_shape(
+    fn: str, input: Tensor, target: Tensor, names: tuple[str, str] = ("input", "target")
+) -> None:
+    """Two tensors must have exactly the same shape (no silent broadcasting)."""
+    if input.shape != target.shape:
+        raise fail(
+            fn,
+            f"{names[0]} and {names[1]} must have the same shape, got {names[0]} "
+            f"{shape_str(input.shape)} and {names[1]} {shape_str(target.shape)}",
+        )
+
+
+def check_dim(fn: str, name: str, tensor: Tensor, dim: int | None) -> int | None:
+    """``dim`` must index a dimension of ``tensor``; returns it normalised to be non-negative."""
+    if dim is None:
+        return None
+    ndim = max(tensor.dim(), 1)
+    if not isinstance(dim, int) or not -ndim <= dim < ndim:
+        raise fail(
+            fn, f"dim must be an int in [{-ndim}, {ndim - 1}] for {name} of shape "
+            f"{shape_str(tensor.shape)}, got {dim!r}",
+        )
+    return dim % ndim
+
+
+def check_option(fn: str, name: str, value: object, allowed: Sequence[object]) -> None:
+    """An option must be one of ``allowed``."""
+    if value not in allowed:
+        choices = ", ".join(repr(a) for a in allowed)
+        raise fail(fn, f"{name} must be one of {choices}, got {value!r}")
+
+
+def check_positive(fn: str, name: str, value: float, *, allow_zero: bool = False) -> None:
+    """A numeric option must be positive (or non-negative)."""
+    ok = value >= 0 if allow_zero else value > 0
+    if not ok or value != value:
+        bound = ">= 0" if allow_zero else "> 0"
+        raise fail(fn, f"{name} must be {bound}, got {value!r}")
+
+
+def check_finite(fn: str, name: str, tensor: Tensor, *, validate: bool | None = None) -> None:
+    """Data-dependent: every element of ``tensor`` must be finite."""
+    if validation_enabled(validate) and tensor.numel() and not bool(torch.isfinite(tensor).all()):
+        raise fail(fn, f"{name} must be finite, got NaN or infinite values")
+
+
+def check_in_range(
+    fn: str,
+    name: str,
+    tensor: Tensor,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+    validate: bool | None = None,
+) -> None:
+    """Data-dependent: every element must lie in the given interval (NaN fails)."""
+    if not validation_enabled(validate) or tensor.numel() == 0:
+        return
+    ok = torch.ones_like(tensor, dtype=torch.bool)
+    if low is not None:
+        ok &= tensor >= low if low_inclusive else tensor > low
+    if high is not None:
+        ok &= tensor <= high if high_inclusive else tensor < high
+    if not bool(ok.all()):
+        lo = "-inf" if low is None else f"{low:g}"
+        hi = "inf" if high is None else f"{high:g}"
+        interval = ("[" if low_inclusive else "(") + f"{lo}, {hi}" + ("]" if high_inclusive else ")")
+        bad = tensor[~ok]
+        raise fail(
+            fn, f"{name} must lie in {interval}, got {bad.numel()} value(s) outside, e.g. "
+            f"{bad.flatten()[0].item():g}",
+        )
+
+
+def check_index(
+    fn: str,
+    name: str,
+    tensor: Tensor,
+    num_classes: int,
+    *,
+    ignore_index: int | None = None,
+    validate: bool | None = None,
+) -> None:
+    """Data-dependent: class indices must lie in ``[0, num_classes)`` (or equal ``ignore_index``)."""
+    if not validation_enabled(validate) or tensor.numel() == 0:
+        return
+    bad = (tensor < 0) | (tensor >= num_classes)
+    if ignore_index is not None:
+        bad &= tensor != ignore_index
+    if bool(bad.any()):
+        values = tensor[bad]
+        extra = f" or equal ignore_index={ignore_index}" if ignore_index is not None else ""
+        raise fail(
+            fn, f"{name} must hold class indices in [0, {num_classes - 1}]{extra}, got "
+            f"{int(values.flatten()[0])}",
+        )
+
+
+def prepare_pair(
+    fn: str, input: Tensor, target: Tensor, *, same_shape: bool = True
+) -> tuple[Tensor, Tensor]:
+    """The common front of a pointwise loss: check, then cast to the compute dtype.
+
+    ``input`` must be floating; ``target`` may be floating, integer or boolean (cast to the
+    compute dtype) and, when ``same_shape``, must have exactly ``input``'s shape.
+    """
+    check_floating(fn, "input", input)
+    check_tensor(fn, "target", target)
+    if target.is_complex():
+        raise fail(fn, f"target must be a real tensor, got dtype {target.dtype}", TypeError)
+    if same_shape:
+        check_same_shape(fn, input, target)
+    x, y = to_compute(input, target)
+    return x, y

@@ -1,0 +1,174 @@
+"""The registry of every loss: name -> functional, module, reference, sample inputs.
+
+The contract tests (``tests/contract``) run every registered loss through the shared checks, and
+the command line lists, plots and benchmarks what is registered here. A loss that is not in the
+registry is not part of losskit.
+
+Each family module under ``losskit._registry`` builds its :class:`LossSpec` entries and calls
+:func:`register`; :func:`all_specs` imports those modules on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+__all__ = [
+    "FAMILIES",
+    "ErrorCase",
+    "LossSpec",
+    "Sample",
+    "all_specs",
+    "get_spec",
+    "register",
+]
+
+FAMILIES: tuple[str, ...] = (
+    "regression",
+    "classification",
+    "segmentation",
+    "boxes",
+    "sequence",
+    "embedding",
+)
+"""Family modules of ``losskit._registry``, in the order the command line lists them."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Arguments for one call of a loss: positional tensors and keyword options.
+
+    ``args`` are passed positionally to the functional and to the module's ``forward``;
+    ``options`` are keyword-only options, passed to the functional and to the module's
+    constructor (``reduction`` is never part of ``options``).
+    """
+
+    args: tuple[Any, ...]
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def tensors(self) -> list[Tensor]:
+        """Every tensor in ``args`` and ``options`` (to check they are left unmodified)."""
+        found = [a for a in self.args if isinstance(a, Tensor)]
+        found += [v for v in self.options.values() if isinstance(v, Tensor)]
+        return found
+
+
+SampleFn = Callable[[int, torch.dtype, torch.device, torch.Generator], Sample]
+"""``sample(batch, dtype, device, generator)``: a valid call with ``batch`` leading samples
+(``batch=0`` must be accepted: the empty-input contract)."""
+
+
+@dataclass(frozen=True)
+class ErrorCase:
+    """A bad call and the error it must raise (``match`` is a regular expression)."""
+
+    description: str
+    make: Callable[[], Sample]
+    error: type[Exception]
+    match: str
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """Everything the shared checks and the command line need to know about one loss.
+
+    Attributes:
+        name: public functional name (``losskit.<name>``).
+        family: one of :data:`FAMILIES`.
+        functional: the functional.
+        module: its ``losskit.nn`` twin, or ``None``.
+        sample: builds valid inputs, see :data:`SampleFn`.
+        errors: the loss's error table.
+        reference: an independent implementation (another library or a textbook formula)
+            called like the functional with ``reduction="none"`` options; used by benchmarks
+            and the generic parity test. ``None`` when there is none.
+        reference_name: a short label for ``reference`` (``"torch.nn.functional.huber_loss"``).
+        reductions: the reductions the loss accepts.
+        grad_args: indices into ``Sample.args`` of the tensors gradients flow to.
+        twice_differentiable: run ``gradgradcheck`` too.
+        compile: include the loss in the ``torch.compile(fullgraph=True)`` check.
+        low_precision: accept float16/bfloat16 inputs (checked against float32).
+        make_module: for parametric losses: ``(sample, reduction) -> (module, functional_sample)``
+            building the module and the sample with which the functional must give the same
+            result (for example with the module's weight passed explicitly). The default builds
+            ``module(**sample.options, reduction=reduction)`` and reuses ``sample``.
+        curve: for plots: ``x -> (input, target)`` turning a 1-D sweep of the prediction (or of
+            the error) into a call; ``None`` when a 1-D curve makes no sense.
+        summary: one line for ``losskit list``.
+    """
+
+    name: str
+    family: str
+    functional: Callable[..., Tensor]
+    module: type[nn.Module] | None
+    sample: SampleFn
+    errors: Sequence[ErrorCase] = ()
+    reference: Callable[..., Tensor] | None = None
+    reference_name: str = ""
+    reductions: Sequence[str] = ("none", "mean", "sum")
+    grad_args: Sequence[int] = (0,)
+    twice_differentiable: bool = True
+    compile: bool = True
+    low_precision: bool = True
+    make_module: Callable[[Sample, str], tuple[nn.Module, Sample]] | None = None
+    curve: Callable[[Tensor], tuple[Tensor, Tensor]] | None = None
+    summary: str = ""
+
+    def build_module(self, sample: Sample, reduction: str) -> tuple[nn.Module, Sample]:
+        """The module twin configured like ``sample``, and the matching functional sample."""
+        if self.make_module is not None:
+            return self.make_module(sample, reduction)
+        if self.module is None:
+            raise LookupError(f"{self.name} has no module twin")
+        return self.module(**sample.options, reduction=reduction), sample
+
+
+_REGISTRY: dict[str, LossSpec] = {}
+_LOADED = False
+
+
+def register(*specs: LossSpec) -> None:
+    """Add specs to the registry (a duplicate name is a programming error)."""
+    for spec in specs:
+        if spec.name in _REGISTRY and _REGISTRY[spec.name] is not spec:
+            raise KeyError(f"loss {spec.name!r} is registered twice")
+        if spec.family not in FAMILIES:
+            raise KeyError(f"unknown family {spec.family!r} for {spec.name!r}")
+        _REGISTRY[spec.name] = spec
+
+
+def _load() -> None:
+    global _LOADED
+    if _LOADED:
+        return
+    for family in FAMILIES:
+        importlib.import_module(f"losskit._registry.{family}")
+    _LOADED = True
+
+
+def all_specs(family: str | None = None) -> list[LossSpec]:
+    """Every registered loss (of one family), in family order then registration order."""
+    _load()
+    specs = list(_REGISTRY.values())
+    order = {f: i for i, f in enumerate(FAMILIES)}
+    specs.sort(key=lambda s: order[s.family])
+    return [s for s in specs if family is None or s.family == family]
+
+
+def get_spec(name: str) -> LossSpec:
+    """Look a loss up by name.
+
+    Raises:
+        KeyError: with the list of known names.
+    """
+    _load()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY))
+        raise KeyError(f"unknown loss {name!r}; known losses: {known}") from None

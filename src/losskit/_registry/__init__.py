@@ -1,0 +1,1 @@
+"""Registry entries, one module per family (see ``losskit._core.registry``)."""

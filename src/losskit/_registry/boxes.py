@@ -1,0 +1,3 @@
+"""Registry entries of the boxes family."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Registry entries of the classification family."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Registry entries of the embedding family."""
+
+from __future__ import annotations

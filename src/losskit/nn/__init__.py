@@ -1,0 +1,38 @@
+"""Module twins of the functional losses (CamelCase names, same options)."""
+
+from . import regression
+from . import cross_entropy
+from . import focal
+from . import hinge
+from . import divergence
+from . import dice
+from . import boxes
+from . import ctc
+from . import edit_distance
+from . import margin
+from . import center
+from .regression import *  # noqa: F403
+from .cross_entropy import *  # noqa: F403
+from .focal import *  # noqa: F403
+from .hinge import *  # noqa: F403
+from .divergence import *  # noqa: F403
+from .dice import *  # noqa: F403
+from .boxes import *  # noqa: F403
+from .ctc import *  # noqa: F403
+from .edit_distance import *  # noqa: F403
+from .margin import *  # noqa: F403
+from .center import *  # noqa: F403
+
+__all__ = [
+    *regression.__all__,
+    *cross_entropy.__all__,
+    *focal.__all__,
+    *hinge.__all__,
+    *divergence.__all__,
+    *dice.__all__,
+    *boxes.__all__,
+    *ctc.__all__,
+    *edit_distance.__all__,
+    *margin.__all__,
+    *center.__all__,
+]

@@ -1,0 +1,5 @@
+"""Centre loss (Wen et al. 2016)."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
