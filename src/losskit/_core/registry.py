@@ -4,7 +4,7 @@ The contract tests (``tests/contract``) run every registered loss through the sh
 the command line lists, plots and benchmarks what is registered here. A loss that is not in the
 registry is not part of losskit.
 
-Each family module under ``losskit._registry`` builds its :class:`LossSpec` entries and calls
+Each module under ``losskit._registry`` (one per functional module) builds its :class:`LossSpec` entries and calls
 :func:`register`; :func:`all_specs` imports those modules on first use.
 """
 
@@ -20,6 +20,7 @@ from torch import Tensor, nn
 
 __all__ = [
     "FAMILIES",
+    "REGISTRY_MODULES",
     "ErrorCase",
     "LossSpec",
     "Sample",
@@ -36,7 +37,22 @@ FAMILIES: tuple[str, ...] = (
     "sequence",
     "embedding",
 )
-"""Family modules of ``losskit._registry``, in the order the command line lists them."""
+"""Families of losses, in the order the command line lists them."""
+
+REGISTRY_MODULES: tuple[str, ...] = (
+    "regression",
+    "cross_entropy",
+    "focal",
+    "hinge",
+    "divergence",
+    "dice",
+    "boxes",
+    "ctc",
+    "edit_distance",
+    "margin",
+    "center",
+)
+"""Modules of ``losskit._registry`` (one per functional module) that hold the entries."""
 
 
 @dataclass(frozen=True)
@@ -146,8 +162,8 @@ def _load() -> None:
     global _LOADED
     if _LOADED:
         return
-    for family in FAMILIES:
-        importlib.import_module(f"losskit._registry.{family}")
+    for module in REGISTRY_MODULES:
+        importlib.import_module(f"losskit._registry.{module}")
     _LOADED = True
 
 

@@ -1,3 +1,3 @@
-"""Registry entries of the boxes family."""
+"""Registry entries of losskit.functional.boxes."""
 
 from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Registry entries of losskit.functional.center."""
+
+from __future__ import annotations

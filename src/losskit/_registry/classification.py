@@ -1,3 +1,0 @@
-"""Registry entries of the classification family."""
-
-from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Registry entries of losskit.functional.cross_entropy."""
+
+from __future__ import annotations

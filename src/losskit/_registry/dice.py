@@ -1,0 +1,3 @@
+"""Registry entries of losskit.functional.dice."""
+
+from __future__ import annotations

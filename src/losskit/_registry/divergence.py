@@ -1,0 +1,3 @@
+"""Registry entries of losskit.functional.divergence."""
+
+from __future__ import annotations

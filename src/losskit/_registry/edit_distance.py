@@ -1,0 +1,3 @@
+"""Registry entries of losskit.functional.edit_distance."""
+
+from __future__ import annotations

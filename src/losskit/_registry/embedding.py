@@ -1,3 +1,0 @@
-"""Registry entries of the embedding family."""
-
-from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Registry entries of losskit.functional.focal."""
+
+from __future__ import annotations

@@ -1,3 +1,0 @@
-"""Registry entries of the segmentation family."""
-
-from __future__ import annotations
