@@ -77,10 +77,8 @@ def test_registry_entry_is_public_and_documented(spec: LossSpec) -> None:
     assert getattr(losskit.functional, spec.name) is spec.functional
     if spec.module is not None:
         assert getattr(losskit.nn, spec.module.__name__) is spec.module
-        assert (
-            (spec.module.__doc__
-            and spec.functional.__name__ in spec.module.__doc__)
-            or (spec.module.__doc__ and ":func:" in spec.module.__doc__)
+        assert (spec.module.__doc__ and spec.functional.__name__ in spec.module.__doc__) or (
+            spec.module.__doc__ and ":func:" in spec.module.__doc__
         )
     doc = spec.functional.__doc__ or ""
     assert ".. math::" in doc, "docstring must carry the math"
