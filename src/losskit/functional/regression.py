@@ -380,8 +380,9 @@ def quantile_loss(
     if not 0.0 < q < 1.0:
         raise fail("quantile_loss", f"q must lie in (0, 1), got {q!r}")
     x, y = prepare_pair("quantile_loss", input, target)
-    err = y - x
-    loss = torch.maximum(q * err, (q - 1.0) * err)
+    # max(q e, (q - 1) e) == q * leaky_relu(e, slope=(q - 1) / q) for q in (0, 1): one fused
+    # kernel each way instead of two products, a comparison and a select.
+    loss = q * F.leaky_relu(y - x, negative_slope=(q - 1.0) / q)
     return reduce_loss(loss, reduction, weight=weight, fn="quantile_loss")
 
 
