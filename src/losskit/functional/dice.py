@@ -169,7 +169,11 @@ def _prepare(
                 f"without the class dimension), got {shape_str(target.shape)}",
             )
         c = input.shape[1]
-        check_index(fn, "target", target, c, ignore_index=ignore_index, validate=validate)
+        if validation_enabled(validate) and target.numel():
+            # One fused min/max pass first; the full check (and its message) only on failure.
+            low, high = torch.aminmax(target)
+            if not bool((low >= 0) & (high < c)):
+                check_index(fn, "target", target, c, ignore_index=ignore_index, validate=True)
         if not from_logits:
             _check_unit_interval(fn, "input", input, None, validate)
         p = math.prod(target.shape[1:])
@@ -749,7 +753,8 @@ def jaccard_loss(
 
     (:math:`x^2`, :math:`y^2` with ``squared=True``; :math:`J = 1` for empty prediction and
     target). Without smoothing, :math:`J = D / (2 - D)` with :math:`D` the Dice coefficient.
-    Equals MONAI's ``DiceLoss(jaccard=True)`` under the mapping given in :func:`dice_loss`.
+    MONAI's ``DiceLoss(jaccard=True, smooth_nr=a, smooth_dr=b)`` computes
+    :math:`(2I + a) / (2(|X| + |Y| - I) + b)`, which is ``smooth=a/2, eps=(b - a)/2`` here.
 
     Args:
         input: see :func:`dice_loss`.
@@ -821,7 +826,8 @@ def tversky_loss(
     and ``eps``; :math:`\alpha = \beta = 1/2` is the Dice loss with ``smooth`` and ``eps``
     doubled. ``beta > alpha`` favours recall. (Keras' ``keras.losses.tversky`` applies its
     ``alpha`` to the missed positives and its ``beta`` to the false positives, the other way
-    round from its docs and the paper: its ``(alpha, beta)`` is losskit's ``(beta, alpha)``.)
+    round from its docs and the paper: its ``(alpha, beta)`` is losskit's ``(beta, alpha)``;
+    MONAI's ``TverskyLoss(alpha, beta, smooth_nr=a, smooth_dr=b)`` is ``smooth=a, eps=b - a``.)
 
     Args:
         input: see :func:`dice_loss`.
