@@ -148,7 +148,7 @@ def _prepare(
         ignore_index, int
     )):
         raise fail(fn, f"ignore_index must be an int or None, got {ignore_index!r}", TypeError)
-    dtype = compute_dtype(input)
+    dtype = compute_dtype(input, target)
     n = input.shape[0] if input.dim() > 0 else 0
 
     if mode == "multiclass":
