@@ -338,7 +338,9 @@ def _softmax_label_backward(
     u = picked * g_inter.gather(1, labels)  # (N, P)
     q = torch.bmm(g_sum.unsqueeze(1), p).squeeze(1) + u  # sum_k p_k g_k
     pr = p if valid is None else p * valid
-    gx = pr * (g_sum.unsqueeze(-1) - q.unsqueeze(1))
+    gx = g_sum.unsqueeze(-1) - q.unsqueeze(1)
+    # In place (one buffer fewer) unless this backward is itself being differentiated.
+    gx = gx * pr if torch.is_grad_enabled() else gx.mul_(pr)
     if valid is not None:
         u = u * valid.squeeze(1)
     return gx.scatter_add_(1, labels.unsqueeze(1), u.unsqueeze(1))
