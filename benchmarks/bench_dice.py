@@ -96,8 +96,12 @@ def main() -> None:
             x, labels, mode="multiclass", from_logits=True, smooth=1e-5, eps=0.0, validate=False
         ),
     }
-    rows.append(("multiclass softmax (8, 4, 128, 128)", run_case(
-        "mc", logits, funcs, [labels, labels1], args.reps)))
+    rows.append(
+        (
+            "multiclass softmax (8, 4, 128, 128)",
+            run_case("mc", logits, funcs, [labels, labels1], args.reps),
+        )
+    )
 
     for shape in ((8, 1, 128, 128), (4, 1, 64, 128, 128)):
         logits = torch.randn(*shape, generator=gen)
@@ -114,8 +118,10 @@ def main() -> None:
         }
         rows.append((f"binary sigmoid {shape}", run_case("b", logits, funcs, [target], args.reps)))
 
-    print(f"dice_loss vs monai.losses.DiceLoss, forward+backward, CPU float32, "
-          f"{torch.get_num_threads()} thread(s), {args.reps} interleaved reps")
+    print(
+        f"dice_loss vs monai.losses.DiceLoss, forward+backward, CPU float32, "
+        f"{torch.get_num_threads()} thread(s), {args.reps} interleaved reps"
+    )
     header = f"{'case':40s} {'impl':26s} {'wall ms':>8s} {'cpu ms':>8s} {'saved MiB':>10s}"
     print(header)
     print("-" * len(header))
@@ -127,8 +133,10 @@ def main() -> None:
             if key == "monai":
                 continue
             mem_ratio = f"{mem / base_mem:.2f}" if base_mem else "n/a"
-            print(f"{'':40s} speed-up of {key}: wall {base_wall / med:.2f}x, "
-                  f"cpu {base_cpu / cpu_ms:.2f}x; saved-memory ratio {mem_ratio}")
+            print(
+                f"{'':40s} speed-up of {key}: wall {base_wall / med:.2f}x, "
+                f"cpu {base_cpu / cpu_ms:.2f}x; saved-memory ratio {mem_ratio}"
+            )
 
 
 if __name__ == "__main__":

@@ -201,7 +201,8 @@ def soft_pair(draw):  # type: ignore[no-untyped-def]
     vals = draw(
         st.lists(
             st.one_of(st.just(0.0), st.just(1.0), st.floats(0, 1)),
-            min_size=2 * n * c * p, max_size=2 * n * c * p,
+            min_size=2 * n * c * p,
+            max_size=2 * n * c * p,
         )
     )
     t = torch.tensor(vals, dtype=F64).reshape(2, n, c, p)
@@ -249,8 +250,12 @@ def test_jaccard_dice_relation_on_hard_masks(pair, batch: bool, squared: bool) -
         torch.testing.assert_close(j, d / (2 - d))
 
 
-@given(pair=soft_pair(), batch=st.booleans(), smooth=st.sampled_from([0.0, 0.5]),
-       eps=st.sampled_from([0.0, 1e-5]))
+@given(
+    pair=soft_pair(),
+    batch=st.booleans(),
+    smooth=st.sampled_from([0.0, 0.5]),
+    eps=st.sampled_from([0.0, 1e-5]),
+)
 def test_tversky_special_cases(pair, batch: bool, smooth: float, eps: float) -> None:  # type: ignore[no-untyped-def]
     x, y = pair
     opts = {"mode": "multilabel", "batch": batch, "reduction": "none"}
@@ -281,9 +286,7 @@ def test_statistics_are_additive_over_the_batch(pair) -> None:  # type: ignore[n
         parts = parts + overlap_statistics(x[k:], y[k:], mode="multilabel", batch=True)
     torch.testing.assert_close(parts, whole)
     score = overlap_score(parts, metric="dice")
-    torch.testing.assert_close(
-        1 - score.mean(), dice_loss(x, y, mode="multilabel", batch=True)
-    )
+    torch.testing.assert_close(1 - score.mean(), dice_loss(x, y, mode="multilabel", batch=True))
 
 
 def test_multiclass_equals_multilabel_on_one_hot() -> None:
@@ -297,158 +300,6 @@ def test_multiclass_equals_multilabel_on_one_hot() -> None:
             a = fn(logits, labels, mode="multiclass", from_logits=True, reduction="none", **opts)
             b = fn(probs, onehot, mode="multilabel", reduction="none", **opts)
             torch.testing.assert_close(a, b)
-
-
-# --------------------------------------------------------------------------------------------
-# MONAI
-
-
-monai_losses = pytest.importorskip("monai.losses")
-
-
-def _monai_mean_over_classes(loss: torch.Tensor) -> torch.Tensor:
-    """MONAI's reduction="none" is (N, C, 1, ...) (or (C, 1, ...) with batch): class mean."""
-    return loss.flatten(1).mean(1) if loss.dim() > 1 else loss.mean()
-
-
-@pytest.mark.parametrize("batch", [False, True])
-@pytest.mark.parametrize("squared", [False, True])
-@pytest.mark.parametrize("jaccard", [False, True])
-@pytest.mark.parametrize("smooth_nr,smooth_dr", [(1e-5, 1e-5), (0.0, 1e-5), (1.0, 1.0)])
-def test_monai_multiclass(batch: bool, squared: bool, jaccard: bool, smooth_nr: float,
-                          smooth_dr: float) -> None:
-    gen = _gen(4)
-    logits = torch.randn(3, 4, 6, 7, generator=gen, dtype=F64)
-    labels = torch.randint(0, 4, (3, 6, 7), generator=gen)
-    labels[0, 0] = 0  # some classes absent from some samples
-    monai = monai_losses.DiceLoss(
-        to_onehot_y=True, softmax=True, squared_pred=squared, jaccard=jaccard, batch=batch,
-        smooth_nr=smooth_nr, smooth_dr=smooth_dr, reduction="none",
-    )
-    expected = monai(logits, labels.unsqueeze(1))
-    fn = jaccard_loss if jaccard else dice_loss
-    # MONAI's Jaccard is (2I + nr) / (2(|X| + |Y| - I) + dr): its smoothing counts half
-    scale = 0.5 if jaccard else 1.0
-    opts = {"mode": "multiclass", "from_logits": True, "squared": squared, "batch": batch,
-            "smooth": scale * smooth_nr, "eps": scale * (smooth_dr - smooth_nr)}
-    got = fn(logits, labels, reduction="none", **opts)
-    if batch:
-        expected = expected.flatten()
-        torch.testing.assert_close(got, expected.mean())
-    else:
-        torch.testing.assert_close(got, _monai_mean_over_classes(expected))
-    # include_background=False is a class weight with 0 for class 0
-    monai_nb = monai_losses.DiceLoss(
-        include_background=False, to_onehot_y=True, softmax=True, squared_pred=squared,
-        jaccard=jaccard, batch=batch, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
-    )
-    w = torch.tensor([0.0, 1.0, 1.0, 1.0], dtype=F64)
-    torch.testing.assert_close(
-        fn(logits, labels, class_weight=w, **opts), monai_nb(logits, labels.unsqueeze(1))
-    )
-
-
-def test_monai_class_weight_and_ignore_index() -> None:
-    gen = _gen(5)
-    logits = torch.randn(2, 3, 8, 8, generator=gen, dtype=F64)
-    labels = torch.randint(0, 3, (2, 8, 8), generator=gen)
-    labels[:, :2] = 255
-    w = torch.tensor([0.5, 1.0, 2.0], dtype=F64)
-    monai = monai_losses.DiceLoss(to_onehot_y=True, softmax=True, weight=w, ignore_index=255)
-    got = dice_loss(logits, labels, mode="multiclass", from_logits=True, smooth=1e-5, eps=0.0,
-                    class_weight=w, ignore_index=255)
-    # MONAI multiplies by the weights and then takes a plain mean over the classes
-    torch.testing.assert_close(got * w.sum() / 3, monai(logits, labels.unsqueeze(1)))
-
-
-@pytest.mark.parametrize("batch", [False, True])
-def test_monai_binary_and_multilabel(batch: bool) -> None:
-    gen = _gen(6)
-    logits = torch.randn(4, 1, 9, 9, generator=gen, dtype=F64)
-    target = (torch.rand(4, 1, 9, 9, generator=gen) > 0.6).to(F64)
-    monai = monai_losses.DiceLoss(sigmoid=True, batch=batch)
-    torch.testing.assert_close(
-        dice_loss(logits, target, from_logits=True, batch=batch, smooth=1e-5, eps=0.0),
-        monai(logits, target),
-    )
-    logits = torch.randn(4, 3, 9, 9, generator=gen, dtype=F64)
-    target = torch.rand(4, 3, 9, 9, generator=gen, dtype=F64).round()
-    monai = monai_losses.DiceLoss(sigmoid=True, batch=batch, squared_pred=True, smooth_nr=0.0,
-                                  smooth_dr=1e-3)
-    torch.testing.assert_close(
-        dice_loss(logits, target, mode="multilabel", from_logits=True, batch=batch,
-                  squared=True, eps=1e-3),
-        monai(logits, target),
-    )
-
-
-@pytest.mark.parametrize("alpha,beta", [(0.5, 0.5), (0.3, 0.7), (1.0, 0.2)])
-@pytest.mark.parametrize("batch", [False, True])
-def test_monai_tversky(alpha: float, beta: float, batch: bool) -> None:
-    gen = _gen(7)
-    logits = torch.randn(3, 4, 6, 6, generator=gen, dtype=F64)
-    labels = torch.randint(0, 4, (3, 6, 6), generator=gen)
-    monai = monai_losses.TverskyLoss(to_onehot_y=True, softmax=True, alpha=alpha, beta=beta,
-                                     batch=batch)
-    got = tversky_loss(logits, labels, mode="multiclass", from_logits=True, alpha=alpha,
-                       beta=beta, batch=batch, smooth=1e-5, eps=0.0)
-    torch.testing.assert_close(got, monai(logits, labels.unsqueeze(1)))
-
-
-def test_monai_gradients_match() -> None:
-    gen = _gen(8)
-    logits = torch.randn(2, 3, 5, 5, generator=gen, dtype=F64, requires_grad=True)
-    labels = torch.randint(0, 3, (2, 5, 5), generator=gen)
-    monai = monai_losses.DiceLoss(to_onehot_y=True, softmax=True)
-    (g_ref,) = torch.autograd.grad(monai(logits, labels.unsqueeze(1)), logits)
-    got = dice_loss(logits, labels, mode="multiclass", from_logits=True, smooth=1e-5, eps=0.0)
-    (g,) = torch.autograd.grad(got, logits)
-    torch.testing.assert_close(g, g_ref)
-
-
-# --------------------------------------------------------------------------------------------
-# Keras 3 (torch backend)
-
-
-keras = pytest.importorskip("keras")
-
-
-def _np(t: torch.Tensor):  # type: ignore[no-untyped-def]
-    return t.detach().cpu().numpy()
-
-
-def test_keras_dice() -> None:
-    gen = _gen(9)
-    y_pred = torch.rand(4, 8, 8, 1, generator=gen)
-    y_true = (torch.rand(4, 8, 8, 1, generator=gen) > 0.6).float()
-    eps = keras.backend.epsilon()  # 1e-7, denominator only
-    # axis=None: one Dice over everything (the batch included)
-    expected = torch.as_tensor(_np(keras.losses.dice(y_true, y_pred)))
-    torch.testing.assert_close(dice_loss(y_pred, y_true, batch=True, eps=eps), expected)
-    # axis=(1, 2, 3): one Dice per sample
-    expected = torch.as_tensor(_np(keras.losses.dice(y_true, y_pred, axis=(1, 2, 3))))
-    got = dice_loss(y_pred, y_true, eps=eps, reduction="none")
-    torch.testing.assert_close(got, expected)
-    # the Dice class reduces per-sample values with "sum_over_batch_size" (a mean)
-    expected = torch.as_tensor(_np(keras.losses.Dice(axis=(1, 2, 3))(y_true, y_pred)))
-    torch.testing.assert_close(dice_loss(y_pred, y_true, eps=eps), expected)
-
-
-def test_keras_tversky() -> None:
-    gen = _gen(10)
-    y_pred = torch.rand(3, 6, 6, 1, generator=gen)
-    y_true = (torch.rand(3, 6, 6, 1, generator=gen) > 0.5).float()
-    eps = keras.backend.epsilon()
-    for alpha, beta in ((0.5, 0.5), (0.3, 0.7), (0.9, 0.1)):
-        expected = torch.as_tensor(_np(keras.losses.tversky(y_true, y_pred, alpha, beta)))
-        # Keras applies its alpha to missed positives and its beta to false positives
-        got = tversky_loss(y_pred, y_true, alpha=beta, beta=alpha, batch=True, eps=eps)
-        torch.testing.assert_close(got, expected)
-        expected = torch.as_tensor(
-            _np(keras.losses.tversky(y_true, y_pred, alpha, beta, axis=(1, 2, 3)))
-        )
-        got = tversky_loss(y_pred, y_true, alpha=beta, beta=alpha, eps=eps, reduction="none")
-        torch.testing.assert_close(got, expected)
 
 
 # --------------------------------------------------------------------------------------------
@@ -520,7 +371,12 @@ def test_gradgradcheck_fused_paths() -> None:
         lab = labels.clamp_min(0) if ii is None else labels
         for sq in (False, True):
             f = lambda a, lab=lab, ii=ii, sq=sq: dice_loss(  # noqa: E731
-                a, lab, mode="multiclass", from_logits=True, ignore_index=ii, squared=sq,
+                a,
+                lab,
+                mode="multiclass",
+                from_logits=True,
+                ignore_index=ii,
+                squared=sq,
                 reduction="none",
             )
             assert torch.autograd.gradgradcheck(f, (x,))
@@ -542,8 +398,12 @@ def test_validation_errors_and_switch() -> None:
     with pytest.raises(ValueError, match=r"class indices in \[0, 2\] or equal ignore_index=9"):
         dice_loss(torch.rand(1, 3, 2), labels, mode="multiclass", ignore_index=9)
     with pytest.raises(ValueError, match=r"^dice_loss: class_weight must be >= 0"):
-        dice_loss(torch.rand(1, 3, 2), torch.zeros(1, 2, dtype=torch.long), mode="multiclass",
-                  class_weight=torch.tensor([1.0, -1.0, 1.0]))
+        dice_loss(
+            torch.rand(1, 3, 2),
+            torch.zeros(1, 2, dtype=torch.long),
+            mode="multiclass",
+            class_weight=torch.tensor([1.0, -1.0, 1.0]),
+        )
     with pytest.raises(ValueError, match=r"^tversky_loss: alpha must be >= 0, got -0.1"):
         tversky_loss(torch.rand(1, 2), torch.rand(1, 2), alpha=-0.1)
     with pytest.raises(TypeError, match=r"^dice_loss: batch must be a bool, got 1"):
@@ -560,8 +420,9 @@ def test_inputs_unmodified_and_weight() -> None:
     labels = torch.randint(0, 2, (3, 4), generator=gen)
     labels[0, 0] = 7
     x0, l0 = x.clone(), labels.clone()
-    per_sample = dice_loss(x, labels, mode="multiclass", from_logits=True, ignore_index=7,
-                           reduction="none")
+    per_sample = dice_loss(
+        x, labels, mode="multiclass", from_logits=True, ignore_index=7, reduction="none"
+    )
     assert torch.equal(x, x0) and torch.equal(labels, l0)
     w = torch.tensor([1.0, 0.0, 2.0])
     got = dice_loss(x, labels, mode="multiclass", from_logits=True, ignore_index=7, weight=w)
@@ -586,8 +447,7 @@ def test_modules() -> None:
     )
     j = losskit.nn.JaccardLoss(mode="multiclass", from_logits=True, reduction="none")
     torch.testing.assert_close(
-        j(x, labels), jaccard_loss(x, labels, mode="multiclass", from_logits=True,
-                                   reduction="none")
+        j(x, labels), jaccard_loss(x, labels, mode="multiclass", from_logits=True, reduction="none")
     )
 
 

@@ -104,8 +104,10 @@ def _check_unit_interval(
     low, high = torch.aminmax(tensor)
     if bool((low >= 0) & (high <= 1)):
         return
-    bad = (tensor < 0) | (tensor > 1) | torch.isnan(tensor) if tensor.is_floating_point() else (
-        (tensor < 0) | (tensor > 1)
+    bad = (
+        (tensor < 0) | (tensor > 1) | torch.isnan(tensor)
+        if tensor.is_floating_point()
+        else ((tensor < 0) | (tensor > 1))
     )
     if ignore_index is not None:
         bad &= tensor != ignore_index
@@ -114,7 +116,8 @@ def _check_unit_interval(
         hint = " (pass from_logits=True for logits)" if name == "input" else ""
         value = tensor[bad].flatten()[0].item()
         raise fail(
-            fn, f"{name} must lie in [0, 1]{extra}{hint}, got {int(bad.sum())} value(s) outside, "
+            fn,
+            f"{name} must lie in [0, 1]{extra}{hint}, got {int(bad.sum())} value(s) outside, "
             f"e.g. {value:g}",
         )
 
@@ -144,9 +147,9 @@ def _prepare(
     check_option(fn, "mode", mode, _MODES)
     check_floating(fn, "input", input)
     check_tensor(fn, "target", target)
-    if ignore_index is not None and (isinstance(ignore_index, bool) or not isinstance(
-        ignore_index, int
-    )):
+    if ignore_index is not None and (
+        isinstance(ignore_index, bool) or not isinstance(ignore_index, int)
+    ):
         raise fail(fn, f"ignore_index must be an int or None, got {ignore_index!r}", TypeError)
     dtype = compute_dtype(input, target)
     n = input.shape[0] if input.dim() > 0 else 0
@@ -154,18 +157,22 @@ def _prepare(
     if mode == "multiclass":
         if input.dim() < 2:
             raise fail(
-                fn, f"input must have shape (N, C, *spatial) in multiclass mode, got "
+                fn,
+                f"input must have shape (N, C, *spatial) in multiclass mode, got "
                 f"{shape_str(input.shape)}",
             )
         check_integer(
-            fn, "target", target,
+            fn,
+            "target",
+            target,
             hint="multiclass mode takes integer labels; use mode='multilabel' for one-hot or "
             "soft targets",
         )
         expected = input.shape[:1] + input.shape[2:]
         if target.shape != expected:
             raise fail(
-                fn, f"target must have shape {shape_str(expected)} (input {shape_str(input.shape)} "
+                fn,
+                f"target must have shape {shape_str(expected)} (input {shape_str(input.shape)} "
                 f"without the class dimension), got {shape_str(target.shape)}",
             )
         c = input.shape[1]
@@ -190,7 +197,8 @@ def _prepare(
     if mode == "multilabel":
         if input.dim() < 2:
             raise fail(
-                fn, f"input must have shape (N, C, *spatial) in multilabel mode, got "
+                fn,
+                f"input must have shape (N, C, *spatial) in multilabel mode, got "
                 f"{shape_str(input.shape)}",
             )
         target_in = target
@@ -211,7 +219,8 @@ def _prepare(
         raise fail(fn, f"target must be a real tensor, got dtype {target.dtype}", TypeError)
     if target_in.shape != input.shape:
         raise fail(
-            fn, f"input and target must have the same shape, got input {shape_str(input.shape)} "
+            fn,
+            f"input and target must have the same shape, got input {shape_str(input.shape)} "
             f"and target {shape_str(target.shape)}",
         )
     _check_unit_interval(fn, "target", target_in, ignore_index, validate)
@@ -434,7 +443,14 @@ def overlap_statistics(
                 [[2.0000]]])
     """
     stats, _ = _statistics(
-        "overlap_statistics", input, target, mode, from_logits, squared, batch, ignore_index,
+        "overlap_statistics",
+        input,
+        target,
+        mode,
+        from_logits,
+        squared,
+        batch,
+        ignore_index,
         validate,
     )
     return torch.stack(stats)
@@ -557,7 +573,8 @@ def _overlap(
         check_floating(fn, "class_weight", class_weight)
         if class_weight.shape != (c,):
             raise fail(
-                fn, f"class_weight must have shape ({c},) (one weight per class), got "
+                fn,
+                f"class_weight must have shape ({c},) (one weight per class), got "
                 f"{shape_str(class_weight.shape)}",
             )
         if validation_enabled(validate) and bool((class_weight < 0).any()):
@@ -655,10 +672,24 @@ def dice_loss(
         overlap as a deep learning loss function for highly unbalanced segmentations", 2017.
     """
     return _overlap(
-        "dice_loss", input, target, metric="dice", mode=mode, from_logits=from_logits, eps=eps,
-        smooth=smooth, squared=squared, batch=batch, alpha=0.5, beta=0.5,
-        ignore_index=ignore_index, class_weight=class_weight, weight=weight, reduction=reduction,
-        validate=validate, as_loss=True,
+        "dice_loss",
+        input,
+        target,
+        metric="dice",
+        mode=mode,
+        from_logits=from_logits,
+        eps=eps,
+        smooth=smooth,
+        squared=squared,
+        batch=batch,
+        alpha=0.5,
+        beta=0.5,
+        ignore_index=ignore_index,
+        class_weight=class_weight,
+        weight=weight,
+        reduction=reduction,
+        validate=validate,
+        as_loss=True,
     )
 
 
@@ -723,10 +754,24 @@ def dice_coefficient(
         1945; F. Milletari et al., "V-Net", 3DV 2016.
     """
     return _overlap(
-        "dice_coefficient", input, target, metric="dice", mode=mode, from_logits=from_logits,
-        eps=eps, smooth=smooth, squared=squared, batch=batch, alpha=0.5, beta=0.5,
-        ignore_index=ignore_index, class_weight=class_weight, weight=weight, reduction=reduction,
-        validate=validate, as_loss=False,
+        "dice_coefficient",
+        input,
+        target,
+        metric="dice",
+        mode=mode,
+        from_logits=from_logits,
+        eps=eps,
+        smooth=smooth,
+        squared=squared,
+        batch=batch,
+        alpha=0.5,
+        beta=0.5,
+        ignore_index=ignore_index,
+        class_weight=class_weight,
+        weight=weight,
+        reduction=reduction,
+        validate=validate,
+        as_loss=False,
     )
 
 
@@ -791,10 +836,24 @@ def jaccard_loss(
         Image Segmentation", ISVC 2016.
     """
     return _overlap(
-        "jaccard_loss", input, target, metric="jaccard", mode=mode, from_logits=from_logits,
-        eps=eps, smooth=smooth, squared=squared, batch=batch, alpha=1.0, beta=1.0,
-        ignore_index=ignore_index, class_weight=class_weight, weight=weight, reduction=reduction,
-        validate=validate, as_loss=True,
+        "jaccard_loss",
+        input,
+        target,
+        metric="jaccard",
+        mode=mode,
+        from_logits=from_logits,
+        eps=eps,
+        smooth=smooth,
+        squared=squared,
+        batch=batch,
+        alpha=1.0,
+        beta=1.0,
+        ignore_index=ignore_index,
+        class_weight=class_weight,
+        weight=weight,
+        reduction=reduction,
+        validate=validate,
+        as_loss=True,
     )
 
 
@@ -865,8 +924,22 @@ def tversky_loss(
         segmentation using 3D fully convolutional deep networks", MLMI 2017.
     """
     return _overlap(
-        "tversky_loss", input, target, metric="tversky", mode=mode, from_logits=from_logits,
-        eps=eps, smooth=smooth, squared=False, batch=batch, alpha=alpha, beta=beta,
-        ignore_index=ignore_index, class_weight=class_weight, weight=weight, reduction=reduction,
-        validate=validate, as_loss=True,
+        "tversky_loss",
+        input,
+        target,
+        metric="tversky",
+        mode=mode,
+        from_logits=from_logits,
+        eps=eps,
+        smooth=smooth,
+        squared=False,
+        batch=batch,
+        alpha=alpha,
+        beta=beta,
+        ignore_index=ignore_index,
+        class_weight=class_weight,
+        weight=weight,
+        reduction=reduction,
+        validate=validate,
+        as_loss=True,
     )

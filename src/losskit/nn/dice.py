@@ -44,8 +44,15 @@ class DiceLoss(Loss):
         validate: bool | None = None,
     ) -> None:
         super().__init__(
-            reduction=reduction, mode=mode, from_logits=from_logits, eps=eps, smooth=smooth,
-            squared=squared, batch=batch, ignore_index=ignore_index, class_weight=class_weight,
+            reduction=reduction,
+            mode=mode,
+            from_logits=from_logits,
+            eps=eps,
+            smooth=smooth,
+            squared=squared,
+            batch=batch,
+            ignore_index=ignore_index,
+            class_weight=class_weight,
             validate=validate,
         )
 
@@ -78,8 +85,15 @@ class JaccardLoss(Loss):
         validate: bool | None = None,
     ) -> None:
         super().__init__(
-            reduction=reduction, mode=mode, from_logits=from_logits, eps=eps, smooth=smooth,
-            squared=squared, batch=batch, ignore_index=ignore_index, class_weight=class_weight,
+            reduction=reduction,
+            mode=mode,
+            from_logits=from_logits,
+            eps=eps,
+            smooth=smooth,
+            squared=squared,
+            batch=batch,
+            ignore_index=ignore_index,
+            class_weight=class_weight,
             validate=validate,
         )
 
@@ -114,7 +128,15 @@ class TverskyLoss(Loss):
         validate: bool | None = None,
     ) -> None:
         super().__init__(
-            reduction=reduction, alpha=alpha, beta=beta, mode=mode, from_logits=from_logits,
-            eps=eps, smooth=smooth, batch=batch, ignore_index=ignore_index,
-            class_weight=class_weight, validate=validate,
+            reduction=reduction,
+            alpha=alpha,
+            beta=beta,
+            mode=mode,
+            from_logits=from_logits,
+            eps=eps,
+            smooth=smooth,
+            batch=batch,
+            ignore_index=ignore_index,
+            class_weight=class_weight,
+            validate=validate,
         )
