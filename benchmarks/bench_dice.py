@@ -2,7 +2,10 @@
 
 Run from the repository root::
 
-    PYTHONPATH=src python benchmarks/bench_dice.py [--reps 60] [--threads 1]
+    PYTHONPATH=src python benchmarks/bench_dice.py [--reps 60] [--threads 1] [--compile]
+
+``--compile`` adds ``torch.compile(fullgraph=True)`` of losskit's multiclass loss (validation off;
+one compilation, then the same timed loop).
 
 For each case both implementations get the same logits and labels (softmax multiclass with
 integer labels, one-hot encoded by MONAI's ``to_onehot_y``; sigmoid binary). Calls are
@@ -75,6 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=60)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--compile", action="store_true", help="also time torch.compile")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     from monai.losses import DiceLoss
@@ -87,15 +91,20 @@ def main() -> None:
     labels = torch.randint(0, c, (n, h, w), generator=gen)
     labels1 = labels.unsqueeze(1)
     monai_mc = DiceLoss(softmax=True, to_onehot_y=True)  # smooth_nr = smooth_dr = 1e-5
+
+    def multiclass(x: Tensor, validate: bool | None = None) -> Tensor:
+        return losskit.dice_loss(
+            x, labels, mode="multiclass", from_logits=True, smooth=1e-5, eps=0.0, validate=validate
+        )
+
     funcs = {
         "monai": lambda x: monai_mc(x, labels1),
-        "losskit": lambda x: losskit.dice_loss(
-            x, labels, mode="multiclass", from_logits=True, smooth=1e-5, eps=0.0
-        ),
-        "losskit (validate=False)": lambda x: losskit.dice_loss(
-            x, labels, mode="multiclass", from_logits=True, smooth=1e-5, eps=0.0, validate=False
-        ),
+        "losskit": multiclass,
+        "losskit (validate=False)": lambda x: multiclass(x, validate=False),
     }
+    if args.compile:
+        compiled = torch.compile(lambda x: multiclass(x, validate=False), fullgraph=True)
+        funcs["losskit (compiled)"] = compiled
     rows.append(
         (
             "multiclass softmax (8, 4, 128, 128)",
