@@ -153,14 +153,73 @@ def test_monai_tversky(monai_losses, alpha: float, beta: float, batch: bool) -> 
     torch.testing.assert_close(got, monai(logits, labels.unsqueeze(1)))
 
 
-def test_monai_gradients_match(monai_losses) -> None:
+GRADIENT_CASES = [
+    # (losskit options, MONAI DiceLoss options); MONAI's defaults smooth_nr = smooth_dr = 1e-5
+    ({"mode": "multiclass", "from_logits": True}, {"to_onehot_y": True, "softmax": True}),
+    (
+        {"mode": "multiclass", "from_logits": True, "batch": True, "squared": True},
+        {"to_onehot_y": True, "softmax": True, "batch": True, "squared_pred": True},
+    ),
+    (
+        {"mode": "multiclass", "from_logits": True, "ignore_index": 255},
+        {"to_onehot_y": True, "softmax": True, "ignore_index": 255},
+    ),
+    (
+        {"mode": "multiclass", "from_logits": False},
+        {"to_onehot_y": True},
+    ),
+    ({"mode": "multilabel", "from_logits": True}, {"sigmoid": True}),
+    (
+        {"mode": "multilabel", "from_logits": True, "squared": True, "batch": True},
+        {"sigmoid": True, "squared_pred": True, "batch": True},
+    ),
+    ({"mode": "binary", "from_logits": True}, {"sigmoid": True}),
+    ({"mode": "binary", "from_logits": False}, {}),
+]
+
+
+@pytest.mark.parametrize("case", range(len(GRADIENT_CASES)))
+def test_monai_gradients_match(monai_losses, case: int) -> None:
+    options, monai_options = GRADIENT_CASES[case]
     gen = _gen(8)
-    logits = torch.randn(2, 3, 5, 5, generator=gen, dtype=F64, requires_grad=True)
-    labels = torch.randint(0, 3, (2, 5, 5), generator=gen)
-    monai = monai_losses.DiceLoss(to_onehot_y=True, softmax=True)
-    (g_ref,) = torch.autograd.grad(monai(logits, labels.unsqueeze(1)), logits)
-    got = dice_loss(logits, labels, mode="multiclass", from_logits=True, smooth=1e-5, eps=0.0)
-    (g,) = torch.autograd.grad(got, logits)
+    mode = options["mode"]
+    channels = 1 if mode == "binary" else 3
+    x = torch.randn(2, channels, 5, 5, generator=gen, dtype=F64)
+    if not options["from_logits"]:
+        x = x.softmax(1) if mode == "multiclass" else x.sigmoid()
+    x.requires_grad_()
+    if mode == "multiclass":
+        target = torch.randint(0, 3, (2, 5, 5), generator=gen)
+        if "ignore_index" in options:
+            target[0, :2] = 255
+        monai_target = target.unsqueeze(1)
+    else:
+        target = (torch.rand(2, channels, 5, 5, generator=gen) > 0.5).to(F64)
+        monai_target = target
+    monai = monai_losses.DiceLoss(**monai_options)
+    (g_ref,) = torch.autograd.grad(monai(x, monai_target), x)
+    got = dice_loss(x, target, smooth=1e-5, eps=0.0, **options)
+    (g,) = torch.autograd.grad(got, x)
+    torch.testing.assert_close(g, g_ref)
+
+
+@pytest.mark.parametrize("mode", ["multiclass", "multilabel"])
+def test_monai_tversky_gradients_match(monai_losses, mode: str) -> None:
+    gen = _gen(19)
+    x = torch.randn(2, 3, 4, 6, generator=gen, dtype=F64, requires_grad=True)
+    if mode == "multiclass":
+        target = torch.randint(0, 3, (2, 4, 6), generator=gen)
+        monai = monai_losses.TverskyLoss(to_onehot_y=True, softmax=True, alpha=0.2, beta=0.8)
+        monai_target = target.unsqueeze(1)
+    else:
+        target = (torch.rand(2, 3, 4, 6, generator=gen) > 0.5).to(F64)
+        monai = monai_losses.TverskyLoss(sigmoid=True, alpha=0.2, beta=0.8)
+        monai_target = target
+    (g_ref,) = torch.autograd.grad(monai(x, monai_target), x)
+    got = tversky_loss(
+        x, target, mode=mode, from_logits=True, alpha=0.2, beta=0.8, smooth=1e-5, eps=0.0
+    )
+    (g,) = torch.autograd.grad(got, x)
     torch.testing.assert_close(g, g_ref)
 
 
