@@ -52,6 +52,13 @@ the class average.
 **batch=True** pools the statistics over the batch (one score per class) and the unreduced loss
 is a 0-dim tensor; with the defaults it is the survey's ``dice_coefficient``
 (``1 - 2 sum(y x) / (sum(y) + sum(x) + 1e-5)``).
+
+**Across processes.** The statistics are sums, so the pooled loss of a batch split over
+``torch.distributed`` ranks is ``1 - overlap_score(all_reduce(overlap_statistics(..., batch=True)))
+.mean()`` with a differentiable all-reduce (``torch.distributed.nn.functional.all_reduce``). Every
+rank then holds the global loss; since every rank back-propagates it, the all-reduce's backward
+sums identical gradients and each rank receives ``world_size`` times its share of the gradient,
+which the gradient averaging of data-parallel training cancels.
 """
 
 from __future__ import annotations
