@@ -1,5 +1,338 @@
-"""Hinge losses: binary, squared and multiclass."""
+r"""Hinge losses: binary hinge, squared hinge and the multiclass hinge (Crammer–Singer,
+Weston–Watkins).
+
+Binary labels
+-------------
+:func:`hinge_loss` and :func:`squared_hinge_loss` take a raw score :math:`x` (a logit, not a
+probability) and a label that is either in :math:`\{0, 1\}` (TensorFlow's
+``tf.compat.v1.losses.hinge_loss`` convention, mapped to :math:`\pm1` by :math:`t = 2y - 1`) or
+already in :math:`\{-1, 1\}`. The ``labels`` option says which:
+
+* ``"01"``: :math:`t = 2y - 1` (exactly TensorFlow's ``hinge_loss``; soft labels in
+  :math:`[0, 1]` follow the same affine map when validation is off);
+* ``"pm1"``: :math:`t = y` (the textbook convention);
+* ``"auto"`` (default): the convention is read off the whole ``target`` tensor: if any label
+  equals :math:`-1` the tensor is taken as :math:`\{-1, 1\}`, otherwise as :math:`\{0, 1\}`.
+  A tensor holding only ``1`` reads the same either way. This is Keras 3's ``hinge`` rule on valid
+  labels (Keras converts when every label is 0 or 1). The detection is computed with tensor
+  operations (``torch.where`` on ``(target == -1).any()``), so it needs no host synchronisation
+  and compiles without a graph break.
+
+With validation on (the default, see :func:`losskit.set_validation`), labels must lie in
+:math:`\{-1, 0, 1\}` and must not mix :math:`-1` and :math:`0` (``"auto"``), in :math:`\{0, 1\}`
+(``"01"``) or in :math:`\{-1, 1\}` (``"pm1"``); anything else is a ``ValueError``. With
+validation off, the map above is applied to whatever values arrive.
+
+Multiclass
+----------
+:func:`multiclass_hinge_loss` takes class scores and integer labels :math:`y`:
+
+* Crammer–Singer: :math:`l = \max(0,\ m + \max_{j \ne y} x_j - x_y)`;
+* Weston–Watkins: :math:`l = \sum_{j \ne y} \max(0,\ m + x_j - x_y)`.
+
+``torch.nn.functional.multi_margin_loss`` is Weston–Watkins divided by the number of classes
+:math:`C`, with ``weight[y]`` multiplying each term after the power ``p``. Keras'
+``categorical_hinge`` (one-hot ``y_true``) is
+:math:`\max(0,\ 1 + \max(0, \max_{j \ne y} x_j) - x_y)`: Crammer–Singer with margin 1
+whenever some non-target score is :math:`\ge 0` (always for probabilities), and larger otherwise,
+because Keras zeroes the target score instead of excluding it.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from typing import cast
+
+import torch
+import torch.nn.functional as tF
+from torch import Tensor
+
+from .._core.checks import (
+    check_dim,
+    check_floating,
+    check_index,
+    check_integer,
+    check_option,
+    check_positive,
+    check_tensor,
+    fail,
+    prepare_pair,
+    shape_str,
+    validation_enabled,
+)
+from .._core.dtypes import compute_dtype
+from .._core.reduction import reduce_loss
+
+__all__ = ["hinge_loss", "multiclass_hinge_loss", "squared_hinge_loss"]
+
+_LABELS = ("auto", "01", "pm1")
+_VARIANTS = ("crammer_singer", "weston_watkins")
+
+
+def _check_labels(fn: str, target: Tensor, labels: str, validate: bool | None) -> None:
+    """Data-dependent: the label values match the chosen convention (see the module docs)."""
+    if not validation_enabled(validate) or target.numel() == 0:
+        return
+    allowed = {"auto": (-1.0, 0.0, 1.0), "01": (0.0, 1.0), "pm1": (-1.0, 1.0)}[labels]
+    ok = torch.zeros_like(target, dtype=torch.bool)
+    for value in allowed:
+        ok |= target == value
+    if not bool(ok.all()):
+        sets = {
+            "auto": "{0, 1} or {-1, 1}",
+            "01": "{0, 1} (labels='01')",
+            "pm1": "{-1, 1} (labels='pm1')",
+        }[labels]
+        bad = target[~ok].flatten()[0].item()
+        raise fail(fn, f"target must hold labels in {sets}, got {bad:g}")
+    if labels == "auto" and bool((target == -1).any()) and bool((target == 0).any()):
+        raise fail(
+            fn,
+            "target must use one label convention, {0, 1} or {-1, 1}, got both 0 and -1 "
+            "(pass labels='01' or labels='pm1' to say which)",
+        )
+
+
+def _signed_labels(y: Tensor, labels: str) -> Tensor:
+    """Labels mapped to {-1, 1} without Python branching on tensor values."""
+    if labels == "pm1":
+        return y
+    zero_one = 2.0 * y - 1.0
+    if labels == "01":
+        return zero_one
+    return torch.where((y == -1).any(), y, zero_one)
+
+
+def _binary_margin(
+    fn: str,
+    input: Tensor,
+    target: Tensor,
+    margin: float,
+    labels: str,
+    validate: bool | None,
+) -> Tensor:
+    """``margin - t * x`` in the compute dtype, after the shared checks."""
+    check_option(fn, "labels", labels, _LABELS)
+    check_positive(fn, "margin", margin, allow_zero=True)
+    x, y = prepare_pair(fn, input, target)
+    _check_labels(fn, target, labels, validate)
+    return float(margin) - _signed_labels(y, labels) * x
+
+
+def hinge_loss(
+    input: Tensor,
+    target: Tensor,
+    *,
+    margin: float = 1.0,
+    labels: str = "auto",
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+    validate: bool | None = None,
+) -> Tensor:
+    r"""Binary hinge loss on raw scores.
+
+    .. math::
+
+        \ell(x, y) = \{l_1, \dots, l_N\}, \qquad l_n = \max(0,\ m - t_n x_n),
+
+    where :math:`t_n \in \{-1, 1\}` is the label in the :math:`\pm1` convention: :math:`2y_n - 1`
+    for :math:`\{0, 1\}` labels (as TensorFlow's ``hinge_loss``), :math:`y_n` for
+    :math:`\{-1, 1\}` labels. How the convention is chosen is described in
+    :mod:`losskit.functional.hinge`.
+
+    Args:
+        input: raw scores (logits) ``[*]``, floating.
+        target: labels, same shape; floating, integer or boolean.
+        margin: :math:`m \ge 0`.
+        labels: ``"auto"`` (detect per tensor: any ``-1`` means :math:`\{-1, 1\}`),
+            ``"01"`` or ``"pm1"``.
+        weight: optional weights broadcastable to ``[*]``.
+        reduction: ``"none" | "mean" | "sum"``.
+        validate: check the label values; ``None`` follows :func:`losskit.set_validation`.
+
+    Returns:
+        ``[*]`` for ``"none"``, else a scalar; float32 for half/bfloat16 inputs.
+
+    Raises:
+        ValueError: shapes differ, labels outside the convention (validation on), ``margin < 0``,
+            unknown ``labels`` or reduction.
+        TypeError: ``input`` is not floating.
+
+    Example:
+        >>> x = torch.tensor([2.0, 0.5, -0.3])
+        >>> hinge_loss(x, torch.tensor([1, 1, 0]), reduction="none")
+        tensor([0.0000, 0.5000, 0.7000])
+        >>> hinge_loss(x, torch.tensor([1, 1, -1]), reduction="none")  # same labels, in +-1
+        tensor([0.0000, 0.5000, 0.7000])
+
+    References:
+        Cortes and Vapnik, "Support-Vector Networks", Machine Learning 20, 1995.
+    """
+    z = _binary_margin("hinge_loss", input, target, margin, labels, validate)
+    loss = tF.relu(z)
+    return reduce_loss(loss, reduction, weight=weight, fn="hinge_loss")
+
+
+def squared_hinge_loss(
+    input: Tensor,
+    target: Tensor,
+    *,
+    margin: float = 1.0,
+    labels: str = "auto",
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+    validate: bool | None = None,
+) -> Tensor:
+    r"""Squared binary hinge loss (the L2-SVM loss; Keras' ``squared_hinge``).
+
+    .. math::
+
+        l_n = \max(0,\ m - t_n x_n)^2
+
+    with :math:`t_n` as in :func:`hinge_loss`. Keras' ``squared_hinge(y_true, y_pred)`` is
+    ``squared_hinge_loss(y_pred, y_true, reduction="none").mean(-1)``.
+
+    Args:
+        input: raw scores ``[*]``, floating.
+        target: labels, same shape, :math:`\{0, 1\}` or :math:`\{-1, 1\}`.
+        margin: :math:`m \ge 0`.
+        labels: ``"auto" | "01" | "pm1"``, see :func:`hinge_loss`.
+        weight: optional weights broadcastable to ``[*]``.
+        reduction: ``"none" | "mean" | "sum"``.
+        validate: check the label values; ``None`` follows :func:`losskit.set_validation`.
+
+    Returns:
+        ``[*]`` for ``"none"``, else a scalar; float32 for half/bfloat16 inputs.
+
+    Raises:
+        ValueError: as :func:`hinge_loss`.
+        TypeError: ``input`` is not floating.
+
+    Example:
+        >>> squared_hinge_loss(torch.tensor([2.0, 0.5, -0.3]), torch.tensor([1, 1, 0]),
+        ...                    reduction="none")
+        tensor([0.0000, 0.2500, 0.4900])
+
+    References:
+        Lee and Mangasarian, "SSVM: A Smooth Support Vector Machine for Classification",
+        Computational Optimization and Applications 20, 2001.
+    """
+    z = _binary_margin("squared_hinge_loss", input, target, margin, labels, validate)
+    loss = tF.relu(z).square()
+    return reduce_loss(loss, reduction, weight=weight, fn="squared_hinge_loss")
+
+
+def multiclass_hinge_loss(
+    input: Tensor,
+    target: Tensor,
+    *,
+    dim: int = 1,
+    margin: float = 1.0,
+    variant: str = "crammer_singer",
+    p: int = 1,
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+    validate: bool | None = None,
+) -> Tensor:
+    r"""Multiclass hinge loss on class scores with integer labels.
+
+    .. math::
+
+        l_n = \begin{cases}
+            w_{y_n} \max\!\big(0,\ m + \max_{j \ne y_n} x_{n,j} - x_{n,y_n}\big)^p
+                & \text{Crammer–Singer} \\
+            w_{y_n} \sum_{j \ne y_n} \max\!\big(0,\ m + x_{n,j} - x_{n,y_n}\big)^p
+                & \text{Weston–Watkins}
+        \end{cases}
+
+    ``weight`` is a per-class weight :math:`w` indexed by the label, with the semantics of
+    :func:`torch.nn.functional.multi_margin_loss` (it multiplies the loss after the power, and
+    ``"mean"`` divides by the number of samples, not by the summed weights). The exact relation::
+
+        multi_margin_loss(x, y, p=p, margin=m, weight=w, reduction=r)
+            == multiclass_hinge_loss(x, y, variant="weston_watkins", p=p, margin=m, weight=w,
+                                     reduction=r) / C
+
+    for every reduction ``r``, with :math:`C` the number of classes. Crammer–Singer is never
+    larger than Weston–Watkins (a maximum of non-negative terms against their sum). With a single
+    class the loss is 0. Keras' ``categorical_hinge`` relation is in
+    :mod:`losskit.functional.hinge`.
+
+    Args:
+        input: class scores ``[N, C, *]`` (classes along ``dim``), or ``[C]``; floating.
+        target: class indices, ``input``'s shape without ``dim``; integer.
+        dim: the class dimension.
+        margin: :math:`m \ge 0`.
+        variant: ``"crammer_singer"`` (default) or ``"weston_watkins"``.
+        p: 1 (hinge) or 2 (squared hinge).
+        weight: optional per-class weights ``[C]``.
+        reduction: ``"none" | "mean" | "sum"``.
+        validate: check that labels lie in ``[0, C)``; ``None`` follows
+            :func:`losskit.set_validation`.
+
+    Returns:
+        ``input``'s shape without ``dim`` for ``"none"``, else a scalar; float32 for
+        half/bfloat16 inputs.
+
+    Raises:
+        ValueError: target shape does not match, labels out of range (validation on), ``weight``
+            is not ``[C]``, bad ``margin``, ``p``, ``variant`` or reduction.
+        TypeError: ``input`` or ``weight`` not floating, ``target`` not integer.
+
+    Example:
+        >>> x = torch.tensor([[2.0, 1.5, -1.0], [0.0, 0.3, 0.2]])
+        >>> y = torch.tensor([0, 2])
+        >>> multiclass_hinge_loss(x, y, reduction="none")
+        tensor([0.5000, 1.1000])
+        >>> multiclass_hinge_loss(x, y, variant="weston_watkins", reduction="none")
+        tensor([0.5000, 1.9000])
+
+    References:
+        Crammer and Singer, "On the Algorithmic Implementation of Multiclass Kernel-based Vector
+        Machines", JMLR 2, 2001. Weston and Watkins, "Support Vector Machines for Multi-Class
+        Pattern Recognition", ESANN 1999.
+    """
+    fn = "multiclass_hinge_loss"
+    check_option(fn, "variant", variant, _VARIANTS)
+    check_option(fn, "p", p, (1, 2))
+    check_positive(fn, "margin", margin, allow_zero=True)
+    check_floating(fn, "input", input)
+    check_integer(fn, "target", target, hint="multiclass_hinge_loss takes class indices")
+    if input.dim() == 0:
+        raise fail(fn, "input must have a class dimension, got a 0-dim tensor")
+    d = cast(int, check_dim(fn, "input", input, dim))
+    expected = input.shape[:d] + input.shape[d + 1 :]
+    if target.shape != expected:
+        raise fail(
+            fn,
+            f"target must have shape {shape_str(expected)} (input {shape_str(input.shape)} "
+            f"without dim={dim}), got {shape_str(target.shape)}",
+        )
+    num_classes = input.shape[d]
+    if weight is not None:
+        check_tensor(fn, "weight", weight)
+        check_floating(fn, "weight", weight)
+        if weight.shape != (num_classes,):
+            raise fail(
+                fn, f"weight must have shape ({num_classes},) (one per class), got "
+                f"{shape_str(weight.shape)}",
+            )
+    check_index(fn, "target", target, num_classes, validate=validate)
+
+    dtype = compute_dtype(input, weight)
+    x = input.to(dtype)
+    index = target.long().unsqueeze(d)
+    x_true = x.gather(d, index)
+    is_true = torch.zeros_like(x, dtype=torch.bool).scatter(d, index, True)
+    if variant == "crammer_singer":
+        rival = x.masked_fill(is_true, float("-inf")).amax(dim=d, keepdim=True)
+        loss = tF.relu(float(margin) + rival - x_true).squeeze(d)
+        if p == 2:
+            loss = loss.square()
+    else:
+        terms = tF.relu(float(margin) + x - x_true)
+        if p == 2:
+            terms = terms.square()
+        loss = terms.masked_fill(is_true, 0.0).sum(dim=d)
+    if weight is not None:
+        loss = loss * weight.to(dtype)[target.long()]
+    return reduce_loss(loss, reduction, fn=fn)
