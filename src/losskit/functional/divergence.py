@@ -53,6 +53,7 @@ from .._core.checks import (
     check_option,
     check_same_shape,
     fail,
+    validation_enabled,
 )
 from .._core.dtypes import to_compute
 from .._core.reduction import reduce_loss
@@ -79,10 +80,20 @@ def _log_probs(kind: str, value: Tensor, dim: int, support: Tensor | None = None
 
 
 def _check_kind(fn: str, name: str, kind: str, value: Tensor, validate: bool | None) -> None:
-    if kind == "probs":
-        check_in_range(fn, name, value, 0.0, 1.0, validate=validate)
-    elif kind == "log_probs":
-        check_in_range(fn, name, value, None, 0.0, validate=validate)
+    """Data-dependent: probabilities in [0, 1], log-probabilities <= 0 (NaN fails).
+
+    One ``aminmax`` pass and one host synchronisation; the shared check runs only to word the
+    error once something is out of range.
+    """
+    if kind == "logits" or not validation_enabled(validate) or value.numel() == 0:
+        return
+    low, high = torch.stack(torch.aminmax(value)).tolist()
+    ok = (low >= 0 and high <= 1) if kind == "probs" else high <= 0  # False for NaN
+    if not ok:
+        if kind == "probs":
+            check_in_range(fn, name, value, 0.0, 1.0, validate=True)
+        else:
+            check_in_range(fn, name, value, None, 0.0, validate=True)
 
 
 def _check_nan(fn: str, loss: Tensor, allow_nan_stats: bool) -> None:
@@ -202,19 +213,26 @@ def kl_divergence(
     _check_kind(fn, "target", target_kind, target, validate)
 
     x, y = to_compute(input, target)
-    # Terms with p = 0 are 0 (0 log 0 = 0), with zero gradient: both logs are masked there, and
-    # the masks are applied before any log can see a masked-out zero. NaN stays NaN.
-    if target_kind == "probs":
-        p = y
-        support = p != 0
-        log_p = _log_probs("probs", y, d, support)
+    if target_kind == "probs" and input_kind == "logits" and not y.requires_grad:
+        # The default: xlogy gives 0 log 0 = 0 in one pass (as kl_div); log_softmax is finite,
+        # so p = 0 times it is 0, and the input gradient there, -p, is 0.
+        loss = (torch.xlogy(y, y) - y * tF.log_softmax(x, dim=d)).sum(dim=d)
     else:
-        log_p = _log_probs(target_kind, y, d)
-        p = log_p.exp()
-        support = p != 0
-    log_q = _log_probs(input_kind, x, d, support)
-    log_p = torch.where(support, log_p, 0.0)
-    log_q = torch.where(support, log_q, 0.0)
-    loss = (p * (log_p - log_q)).sum(dim=d)
+        # Terms with p = 0 are 0 (0 log 0 = 0), with zero gradient: the difference of the logs
+        # is masked there, and probabilities are masked *before* their log so that log's
+        # backward never divides by a masked-out zero. Two log_softmax results are finite and
+        # need no mask. NaN stays NaN (NaN != 0 keeps it in the support).
+        if target_kind == "probs":
+            p = y
+            support = p != 0
+            log_p = _log_probs("probs", p, d, support)
+        else:
+            log_p = _log_probs(target_kind, y, d)
+            p = log_p.exp()
+            support = p != 0
+        diff = log_p - _log_probs(input_kind, x, d, support)
+        if not (target_kind == "logits" and input_kind == "logits"):
+            diff = torch.where(support, diff, 0.0)
+        loss = (p * diff).sum(dim=d)
     _check_nan(fn, loss, allow_nan_stats)
     return reduce_loss(loss, reduction, weight=weight, allowed=KL_REDUCTIONS, fn=fn)
