@@ -154,6 +154,18 @@ def test_normal_closed_form_and_direction(generator) -> None:  # type: ignore[no
     torch.testing.assert_close(losskit.nn.KLDivergence(reduction="mean")(a, b), got.mean())
 
 
+def test_distribution_weight_and_module(generator) -> None:  # type: ignore[no-untyped-def]
+    a = Normal(torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64))
+    b = Normal(torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64),
+               torch.ones(3, dtype=torch.float64))
+    w = torch.tensor([1.0, 2.0, 0.0], dtype=torch.float64)
+    per = torch.tensor([0.0, 0.5, 2.0], dtype=torch.float64)  # (mu1 - mu2)^2 / 2
+    torch.testing.assert_close(kl_divergence(a, b, weight=w, reduction="none"), per * w)
+    torch.testing.assert_close(kl_divergence(a, b, weight=w, reduction="sum"), torch.tensor(
+        1.0, dtype=torch.float64))
+    torch.testing.assert_close(losskit.nn.KLDivergence(reduction="none")(a, b), per)
+
+
 def test_normal_monte_carlo() -> None:
     gen = torch.Generator().manual_seed(1)
     a, b = Normal(torch.tensor(0.3, dtype=torch.float64), torch.tensor(0.8, dtype=torch.float64)), \

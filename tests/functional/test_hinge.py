@@ -111,6 +111,18 @@ def test_keras_binary(keras_losses, ours, theirs, convention, generator) -> None
     torch.testing.assert_close(got, torch.as_tensor(expected))
 
 
+@pytest.mark.parametrize(
+    ("ours", "theirs"), [(hinge_loss, "hinge"), (squared_hinge_loss, "squared_hinge")]
+)
+def test_keras_binary_gradients(keras_losses, ours, theirs, generator) -> None:  # type: ignore[no-untyped-def]
+    x = (2 * torch.randn(5, 8, generator=generator)).requires_grad_()
+    y = torch.randint(0, 2, (5, 8), generator=generator).float()
+    keras_value = getattr(keras_losses, theirs)(y, x).mean()  # mean over samples of row means
+    (g_keras,) = torch.autograd.grad(keras_value, x)
+    (g_ours,) = torch.autograd.grad(ours(x, y), x)  # "mean" over every element: the same mean
+    torch.testing.assert_close(g_ours, g_keras)
+
+
 def test_keras_categorical_hinge_nonnegative_scores(keras_losses, generator) -> None:  # type: ignore[no-untyped-def]
     # With non-negative scores (probabilities, say) Keras' categorical_hinge is Crammer-Singer.
     x = torch.softmax(3 * torch.randn(8, 5, generator=generator), 1)
@@ -183,6 +195,17 @@ def test_multiclass_against_loops(p, margin, generator) -> None:  # type: ignore
                               reduction="none"),
         _ww_loop(x, y, margin, p),
     )
+
+
+def test_binary_weight_broadcasts_per_sample() -> None:
+    x = torch.tensor([[0.5, -0.5], [2.0, 0.0]])
+    y = torch.tensor([[1, 0], [1, 1]])
+    w = torch.tensor([[2.0], [0.5]])
+    per_element = torch.tensor([[0.5, 0.5], [0.0, 1.0]])
+    torch.testing.assert_close(hinge_loss(x, y, weight=w, reduction="none"), per_element * w)
+    torch.testing.assert_close(hinge_loss(x, y, weight=w), (per_element * w).sum() / 4)
+    with pytest.raises(ValueError, match=r"^hinge_loss: weight of shape \(3,\) does not broadcast"):
+        hinge_loss(x, y, weight=torch.ones(3))
 
 
 def test_multiclass_class_weight_and_mean_divisor() -> None:
