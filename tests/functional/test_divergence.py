@@ -3,7 +3,9 @@ float64 formulas for torch.distributions; properties; zeros and infinities; nume
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -16,6 +18,7 @@ import losskit
 from losskit import kl_divergence
 
 REDUCTIONS = ["none", "mean", "sum", "batchmean"]
+TF_GOLDEN = Path(__file__).resolve().parents[1] / "data" / "divergence" / "tf_kl_divergence.json"
 
 
 def _pair(generator: torch.Generator, shape: tuple[int, ...] = (6, 5), dim: int = 1):  # type: ignore[no-untyped-def]
@@ -164,6 +167,33 @@ def test_distribution_weight_and_module(generator) -> None:  # type: ignore[no-u
     torch.testing.assert_close(kl_divergence(a, b, weight=w, reduction="sum"), torch.tensor(
         1.0, dtype=torch.float64))
     torch.testing.assert_close(losskit.nn.KLDivergence(reduction="none")(a, b), per)
+
+
+def _tf_cases() -> list[dict]:
+    return json.loads(TF_GOLDEN.read_text())["cases"]
+
+
+@pytest.mark.parametrize("case", _tf_cases(), ids=lambda c: c["distribution"])
+def test_tensorflow_distributions_kl(case: dict) -> None:
+    """TF1's kl_divergence(a, b) = KL(a || b) (golden values, scripts/golden/divergence.py)."""
+    cls = getattr(torch.distributions, case["distribution"])
+
+    def build(params: dict) -> torch.distributions.Distribution:
+        return cls(**{k: torch.tensor(v, dtype=torch.float64) for k, v in params.items()})
+
+    a, b = build(case["a"]), build(case["b"])
+    expected = torch.tensor(case["kl_a_b"], dtype=torch.float64)
+    torch.testing.assert_close(kl_divergence(a, b, reduction="none"), expected)
+    torch.testing.assert_close(
+        kl_divergence(a, b, reduction="sum", allow_nan_stats=False), expected.sum()
+    )
+    if case["distribution"] == "Categorical":
+        # the tensor form: KL(target || input), so a's logits are the target
+        la = torch.tensor(case["a"]["logits"], dtype=torch.float64)
+        lb = torch.tensor(case["b"]["logits"], dtype=torch.float64)
+        torch.testing.assert_close(
+            kl_divergence(lb, la, dim=-1, target_kind="logits", reduction="none"), expected
+        )
 
 
 def test_normal_monte_carlo() -> None:
