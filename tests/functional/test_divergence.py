@@ -272,6 +272,18 @@ def test_kl_nonnegative_pinsker_and_identity(rows: list[list[float]]) -> None:
     )
 
 
+@given(st.integers(2, 6).flatmap(_logit_rows))
+def test_kl_is_cross_entropy_minus_entropy(rows: list[list[float]]) -> None:
+    half = len(rows) // 2
+    logits = torch.tensor(rows[:half], dtype=torch.float64)
+    p = torch.softmax(torch.tensor(rows[half : 2 * half], dtype=torch.float64), 1)
+    cross_entropy = tF.cross_entropy(logits, p, reduction="none")  # soft-target CE
+    entropy = Categorical(probs=p).entropy()
+    torch.testing.assert_close(
+        kl_divergence(logits, p, reduction="none"), cross_entropy - entropy, atol=1e-10, rtol=1e-7
+    )
+
+
 @given(st.lists(st.floats(0, 1, allow_nan=False), min_size=2, max_size=6),
        st.lists(st.booleans(), min_size=2, max_size=6))
 def test_zeros_in_target_are_finite(raw: list[float], zero: list[bool]) -> None:

@@ -304,6 +304,22 @@ def test_crammer_singer_at_most_weston_watkins(args, margin: float, p: int) -> N
     assert bool((ww <= (c - 1) * cs + 1e-9).all())
 
 
+@given(
+    st.lists(st.tuples(_score, _score, st.sampled_from([0, 1])), min_size=1, max_size=12),
+    st.floats(0.0, 3.0),
+)
+def test_two_classes_reduce_to_binary_hinge(rows: list[tuple[float, float, int]],
+                                            margin: float) -> None:
+    # With two classes, both variants are the binary hinge on the score difference x1 - x0.
+    x = torch.tensor([[a, b] for a, b, _ in rows], dtype=torch.float64)
+    y = torch.tensor([c for _, _, c in rows])
+    binary = hinge_loss(x[:, 1] - x[:, 0], y, margin=margin, reduction="none")
+    for variant in ("crammer_singer", "weston_watkins"):
+        torch.testing.assert_close(
+            multiclass_hinge_loss(x, y, margin=margin, variant=variant, reduction="none"), binary
+        )
+
+
 # --------------------------------------------------------------------------------------------
 # Label conventions and validation
 
