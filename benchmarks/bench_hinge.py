@@ -138,8 +138,8 @@ def main() -> None:
         other = vs_other.get(name, "")
         note = ""
         if other:
-            note = f"{med[name] / med[other]:.2f}x time, {mem[name] / max(mem[other], 1):.2f}x " \
-                f"saved vs {other.strip()}"
+            note = f"{med[name] / med[other]:.2f}x time, saved {mem[name] / 2**20:.1f} vs " \
+                f"{mem[other] / 2**20:.1f} MB ({other.strip()})"
         if name == "hinge_loss" and vs_keras_hinge:
             note += f"; {med[name] / med[vs_keras_hinge]:.2f}x vs keras hinge"
         print(f"{name:<32}{med[name] * 1e3:>9.2f}{mem[name] / 2**20:>10.1f}{vs_bce:>9}  {note}")

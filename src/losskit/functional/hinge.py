@@ -110,16 +110,6 @@ def _check_labels(fn: str, y: Tensor, labels: str, validate: bool | None) -> Non
         )
 
 
-def _signed_labels(y: Tensor, labels: str) -> Tensor:
-    """Labels mapped to {-1, 1} without Python branching on tensor values."""
-    if labels == "pm1":
-        return y
-    zero_one = 2.0 * y - 1.0
-    if labels == "01":
-        return zero_one
-    return torch.where((y == -1).any(), y, zero_one)
-
-
 def _binary_margin(
     fn: str,
     input: Tensor,
@@ -128,12 +118,25 @@ def _binary_margin(
     labels: str,
     validate: bool | None,
 ) -> Tensor:
-    """``margin - t * x`` in the compute dtype, after the shared checks."""
+    """``margin - t * x`` in the compute dtype, after the shared checks.
+
+    The labels are mapped to :math:`t = a y - b` with :math:`(a, b) = (1, 0)` for
+    {-1, 1} and :math:`(2, 1)` for {0, 1}; for ``"auto"``, ``a`` and ``b`` are 0-dim tensors
+    computed from ``(y == -1).any()``, so there is no Python branch on tensor values. Two fused
+    passes (``addcmul``) build the margin term.
+    """
     check_option(fn, "labels", labels, _LABELS)
     check_positive(fn, "margin", margin, allow_zero=True)
     x, y = prepare_pair(fn, input, target)
     _check_labels(fn, y, labels, validate)
-    return float(margin) - _signed_labels(y, labels) * x
+    if labels == "pm1":
+        t = y
+    elif labels == "01":
+        t = torch.addcmul(y.new_full((), -1.0), y, y.new_full((), 2.0))
+    else:
+        signed = (y == -1).any().to(y.dtype)  # 1: labels are already +-1
+        t = torch.addcmul(signed - 1, y, 2 - signed)
+    return torch.addcmul(x.new_full((), float(margin)), t, x, value=-1)
 
 
 def hinge_loss(
@@ -235,7 +238,8 @@ def squared_hinge_loss(
         Computational Optimization and Applications 20, 2001.
     """
     z = _binary_margin("squared_hinge_loss", input, target, margin, labels, validate)
-    loss = tF.relu(z).square()
+    r = tF.relu(z)
+    loss = r * r  # fewer passes forward and backward than r.square() on CPU
     return reduce_loss(loss, reduction, weight=weight, fn="squared_hinge_loss")
 
 
