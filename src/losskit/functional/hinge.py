@@ -15,8 +15,8 @@ already in :math:`\{-1, 1\}`. The ``labels`` option says which:
   equals :math:`-1` the tensor is taken as :math:`\{-1, 1\}`, otherwise as :math:`\{0, 1\}`.
   A tensor holding only ``1`` reads the same either way. This is Keras 3's ``hinge`` rule on valid
   labels (Keras converts when every label is 0 or 1). The detection is computed with tensor
-  operations (``torch.where`` on ``(target == -1).any()``), so it needs no host synchronisation
-  and compiles without a graph break.
+  operations (the 0-dim ``(target == -1).any()`` selects the map arithmetically), so it needs no
+  host synchronisation and compiles without a graph break.
 
 With validation on (the default, see :func:`losskit.set_validation`), labels must lie in
 :math:`\{-1, 0, 1\}` and must not mix :math:`-1` and :math:`0` (``"auto"``), in :math:`\{0, 1\}`
