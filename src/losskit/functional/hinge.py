@@ -343,18 +343,27 @@ def multiclass_hinge_loss(
     dtype = compute_dtype(input, weight)
     x = input.to(dtype)
     index = target.long().unsqueeze(d)
-    x_true = x.gather(d, index)
-    classes = torch.arange(num_classes, device=x.device).view((-1,) + (1,) * (x.dim() - d - 1))
-    is_true = classes == index
-    if variant == "crammer_singer":
-        rival = x.masked_fill(is_true, float("-inf")).amax(dim=d, keepdim=True)
+    if variant == "crammer_singer" and num_classes == 1:
+        loss = x.sum(dim=d) * 0.0  # no rival class: 0, connected to the graph
+    elif variant == "crammer_singer":
+        # The best rival is the top score unless that is the target's, then the second: two
+        # indices from topk (no gradient needed), then one gather of (target, rival) scores, so
+        # the backward is a single scatter.
+        top = x.detach().topk(2, dim=d).indices
+        first, second = top.narrow(d, 0, 1), top.narrow(d, 1, 1)
+        rival_index = torch.where(first == index, second, first)
+        scores = x.gather(d, torch.cat([index, rival_index], dim=d))
+        x_true, rival = scores.narrow(d, 0, 1), scores.narrow(d, 1, 1)
         loss = tF.relu(float(margin) + rival - x_true).squeeze(d)
         if p == 2:
-            loss = loss.square()
+            loss = loss * loss
     else:
-        terms = tF.relu(float(margin) + x - x_true)
+        x_true = x.gather(d, index)
+        shape = (-1,) + (1,) * (x.dim() - d - 1)
+        is_true = torch.arange(num_classes, device=x.device).view(shape) == index
+        terms = tF.relu(x - (x_true - float(margin)))
         if p == 2:
-            terms = terms.square()
+            terms = terms * terms
         loss = terms.masked_fill(is_true, 0.0).sum(dim=d)
     if weight is not None:
         loss = loss * weight.to(dtype)[target.long()]
