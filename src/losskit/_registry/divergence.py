@@ -92,6 +92,12 @@ _errors = [
         rf"^{_FN}: dim must be an int in \[-2, 1\] for input of shape \(2, 2\), got 3",
     ),
     ErrorCase(
+        "0-dim input",
+        lambda: Sample((torch.tensor(0.5), torch.tensor(0.5))),
+        ValueError,
+        rf"^{_FN}: input must have a class dimension, got a 0-dim tensor",
+    ),
+    ErrorCase(
         "weight does not broadcast",
         lambda: Sample((torch.zeros(3, 4), torch.full((3, 4), 0.25)), {"weight": torch.ones(4)}),
         ValueError,

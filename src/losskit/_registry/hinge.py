@@ -157,6 +157,12 @@ _multiclass_errors = [
         rf"^{_MC}: p must be one of 1, 2, got 3",
     ),
     ErrorCase(
+        "0-dim input",
+        lambda: Sample((torch.tensor(0.5), torch.tensor(0))),
+        ValueError,
+        rf"^{_MC}: input must have a class dimension, got a 0-dim tensor",
+    ),
+    ErrorCase(
         "bad dim",
         lambda: Sample((torch.zeros(3, 4), torch.zeros(3, dtype=torch.long)), {"dim": 2}),
         ValueError,
