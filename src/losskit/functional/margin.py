@@ -181,30 +181,38 @@ def _margin_cross_entropy(
     """The shared core: softmax cross-entropy with the target cosine replaced.
 
     ``magnitude`` is ``"product"`` (logits :math:`\\|W_j\\|\\|x\\|\\cos\\theta_j`, i.e. plain
-    ``F.linear`` logits: L-Softmax), ``"input"`` (:math:`\\|x\\|\\cos\\theta_j`: SphereFace) or a
-    scale :math:`s` (:math:`s\\cos\\theta_j`: CosFace, ArcFace). ``target_cos`` maps the target
-    cosines ``(N, 1)`` to the modified ones; the target logit is the magnitude times that.
+    ``F.linear`` logits: L-Softmax), ``"input"`` (:math:`\\|x\\|\\cos\\theta_j`, linear logits
+    with normalised weights: SphereFace) or a scale :math:`s` (:math:`s\\cos\\theta_j`: CosFace,
+    ArcFace). ``target_cos`` maps the target cosines ``(N, 1)`` to the modified ones; the target
+    logit is the magnitude times that. Only the target column needs a cosine: the other logits
+    come from one matrix product, so the cost is that of a plain softmax cross-entropy plus
+    ``O(N D)``.
     """
     x, y, w = _prepare(fn, input, target, weight, validate)
-    x_norm = torch.linalg.vector_norm(x, dim=1, keepdim=True)  # (N, 1)
-    w_norm = torch.linalg.vector_norm(w, dim=1)  # (C,)
-    linear = tF.linear(x, w)  # (N, C) = |W_j| |x| cos θ_j
-    cos = linear / (x_norm * w_norm).clamp_min(_NORM_EPS)
     index = y.unsqueeze(1)  # (N, 1)
-    cos_y = cos.gather(1, index)
+    x_norm = torch.linalg.vector_norm(x, dim=1, keepdim=True)  # (N, 1)
     if magnitude == "product":
-        logits = linear
-        mag_y = x_norm * w_norm.index_select(0, y).unsqueeze(1)
+        logits = tF.linear(x, w)  # |W_j| |x| cos θ_j
+        w_y = w.index_select(0, y)
+        mag_y = x_norm * torch.linalg.vector_norm(w_y, dim=1, keepdim=True)
+        cos_y = (x * w_y).sum(dim=1, keepdim=True) / mag_y.clamp_min(_NORM_EPS)
     elif magnitude == "input":
-        logits = x_norm * cos
+        w_unit = tF.normalize(w, dim=1, eps=_NORM_EPS)
+        logits = tF.linear(x, w_unit)  # |x| cos θ_j
         mag_y = x_norm
+        cos_y = (x * w_unit.index_select(0, y)).sum(dim=1, keepdim=True) / x_norm.clamp_min(
+            _NORM_EPS
+        )
     else:
         scale = float(magnitude)
-        logits = scale * cos
+        x_unit = tF.normalize(x, dim=1, eps=_NORM_EPS)
+        w_unit = tF.normalize(w, dim=1, eps=_NORM_EPS)
+        logits = tF.linear(x_unit * scale, w_unit)  # s cos θ_j
+        cos_y = (x_unit * w_unit.index_select(0, y)).sum(dim=1, keepdim=True)
         mag_y = torch.full_like(cos_y, scale)
     target_logit = mag_y * target_cos(cos_y)  # (N, 1)
     logits = logits.scatter(1, index, target_logit)
-    loss = torch.logsumexp(logits, dim=1) - target_logit.squeeze(1)
+    loss = tF.cross_entropy(logits, y, reduction="none")
     return reduce_loss(loss, reduction, fn=fn)
 
 
