@@ -218,3 +218,38 @@ def test_repr():
     assert repr(lnn.CenterLoss(10, 2)) == (
         "CenterLoss(num_classes=10, feat_dim=2, alpha=0.5, reduction='mean')"
     )
+
+
+@pytest.mark.slow
+def test_compiled_training_step_uses_the_state_of_before_the_update():
+    """Under torch.compile(fullgraph=True), a training step with both stateful modules (centre
+    update, λ-schedule counter) gives the eager loss and gradients: the backward sees the
+    centres and λ of the call, not the updated ones."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(8, 5, generator=g)
+    y = torch.randint(0, 4, (8,), generator=g)
+
+    def build():
+        torch.manual_seed(1)
+        center = lnn.CenterLoss(4, 5, alpha=0.5)
+        center.centers.normal_(generator=torch.Generator().manual_seed(2))
+        # a schedule whose λ halves at the first step, so a stale λ would show
+        head = lnn.LargeMarginSoftmaxLoss(5, 4, margin=3, base=1.0, gamma=1.0, power=1.0)
+        return center, head
+
+    def step(center, head, x, y):
+        return head(x, y) + 0.5 * center(x, y)
+
+    eager_mods, compiled_mods = build(), build()
+    compiled = torch.compile(step, fullgraph=True, dynamic=False)
+    with losskit.validation(False):
+        for _ in range(2):
+            xe, xc = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
+            le, lc = step(*eager_mods, xe, y), compiled(*compiled_mods, xc, y)
+            le.backward()
+            lc.backward()
+            torch.testing.assert_close(lc, le)
+            torch.testing.assert_close(xc.grad, xe.grad)
+    torch.testing.assert_close(compiled_mods[0].centers, eager_mods[0].centers)
+    torch.testing.assert_close(compiled_mods[1].weight.grad, eager_mods[1].weight.grad)
+    assert int(compiled_mods[1].iteration) == int(eager_mods[1].iteration) == 2

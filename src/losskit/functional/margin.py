@@ -274,6 +274,13 @@ def large_margin_softmax_loss(
             negative ``lambda_``, unknown reduction.
         TypeError: floating ``target`` or integer ``input``/``weight``.
 
+    Relation to pytorch-metric-learning: its ``LargeMarginSoftmaxLoss`` implements the same
+    ψ (Eq. 6-7, binomial expansion, :math:`k` from ``acos`` without gradient) but has no λ
+    (it is always at the final objective, ``lambda_=0`` here), multiplies all logits by an
+    extra ``scale`` (1 by default), stores its weight as ``(D, C)`` and averages over the batch.
+    With ``lambda_=0`` and ``scale=1`` the two agree in value and gradient (tested); during the
+    annealing (``lambda_ > 0``) only losskit follows the paper.
+
     Example:
         >>> x = torch.tensor([[1.0, 1.0]])
         >>> w = torch.tensor([[1.0, 0.0], [0.0, 1.0]])

@@ -25,6 +25,9 @@ class CenterLoss(nn.Module):
        :math:`\Delta c_j = \sum_{y_i=j}(c_j - x_i)/(1+n_j)`, using this batch (classes absent
        from the batch are unchanged; an empty batch changes nothing).
 
+    The step replaces the ``centers`` buffer with a new tensor rather than writing into it, so
+    the loss's autograd graph (also under ``torch.compile``) keeps the centres it was computed
+    with; read ``module.centers`` afresh after a step rather than holding on to the old tensor.
     Eval mode never moves the centres; ``alpha=0`` never moves them either. Use it beside
     softmax cross-entropy with a weight λ, ``loss = ce + lam * center(features, labels)``, and
     call it once per optimisation step (each training-mode call moves the centres). The step is
@@ -48,6 +51,14 @@ class CenterLoss(nn.Module):
         >>> center.centers  # c_0 = 0 - 0.5 * (-6) / 3, c_1 = 0 - 0.5 * (-1) / 2
         tensor([[1.0000, 0.0000],
                 [0.0000, 0.2500]])
+
+    Beside softmax cross-entropy (λ = 0.5 here):
+
+        >>> head, center = torch.nn.Linear(2, 2), CenterLoss(2, 2)
+        >>> feats = torch.randn(4, 2, requires_grad=True)
+        >>> labels = torch.tensor([0, 1, 1, 0])
+        >>> ce = torch.nn.functional.cross_entropy(head(feats), labels)
+        >>> (ce + 0.5 * center(feats, labels)).backward()
 
     References:
         Wen, Zhang, Li, Qiao, "A Discriminative Feature Learning Approach for Deep Face
@@ -100,7 +111,10 @@ class CenterLoss(nn.Module):
     ) -> None:
         """Apply the paper's centre step for this batch (what a training forward does)."""
         sums, counts = F.center_update_statistics(input, target, self.centers, validate=validate)
-        self.centers.copy_(F.apply_center_update(self.centers, sums, counts, alpha=self.alpha))
+        # Out of place: the buffer is replaced, never written into. The tensor the loss was
+        # computed with stays as it was, so its backward (which torch.compile may recompute from
+        # that tensor) sees the centres of before the update.
+        self.centers = F.apply_center_update(self.centers, sums, counts, alpha=self.alpha)
 
     def extra_repr(self) -> str:
         return (f"num_classes={self.num_classes}, feat_dim={self.feat_dim}, "

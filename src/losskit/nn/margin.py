@@ -14,7 +14,9 @@ where :math:`t` is the ``iteration`` buffer: the number of forward calls made in
 far. Each forward in training mode uses :math:`\\lambda_t` of the current :math:`t` and then
 advances :math:`t` by one (so call the loss once per optimisation step; with gradient
 accumulation, every micro-batch counts). Forward calls in eval mode use :math:`\\lambda_t` and never
-advance it. ``iteration`` is part of ``state_dict``, so a resumed run continues the schedule. (The
+advance it. ``iteration`` is part of ``state_dict``, so a resumed run continues the schedule; it is
+replaced by a new tensor at each step, not incremented in place (so that the backward of a call,
+also under ``torch.compile``, uses the λ of that call). (The
 authors' Caffe layer increments its counter before computing λ, so its k-th step uses
 :math:`t = k`; here the k-th training step uses :math:`t = k - 1`, the first step ``base``.)
 
@@ -138,8 +140,10 @@ class _Annealed(_MarginSoftmax):
             input, target, self.weight, lambda_=lam, reduction=self.reduction, **self.options()
         )
         if self.training:
-            with torch.no_grad():
-                self.iteration.add_(1)
+            # Out of place: the buffer is replaced, never written into, so the λ this call's
+            # backward uses (torch.compile may recompute it from the counter) stays that of
+            # the current iteration.
+            self.iteration = self.iteration + 1
         return loss
 
     def extra_repr(self) -> str:
