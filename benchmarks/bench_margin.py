@@ -4,12 +4,13 @@ pytorch-metric-learning, in one run.
     PYTHONPATH=src python benchmarks/bench_margin.py [--threads 1] [--repeats 25]
 
 Each row times ``loss(x, y).backward()`` (features and class weights require gradient) and
-reports the median over ``--repeats`` runs after warm-up, plus the bytes of the tensors autograd
-saves for backward (measured with ``torch.autograd.graph.saved_tensors_hooks``, counting each
-storage once). losskit is called at λ = 0 (pytorch-metric-learning has no λ annealing) with the
-module's weight; pml with its own ``W`` of layout ``(D, C)`` holding the same values. The last
-column is the ratio pml / losskit (> 1: losskit is faster / lighter). ``F.cross_entropy`` of
-``F.linear`` logits is the floor any margin softmax pays.
+reports the median over ``--repeats`` runs after warm-up (losskit, pml and the floor run
+interleaved, so that load changes hit all three alike), plus the bytes of the tensors autograd
+saves for backward (``torch.autograd.graph.saved_tensors_hooks``, each storage counted once).
+losskit is called at λ = 0 (pytorch-metric-learning has no λ annealing) with a weight ``W`` of
+layout ``(C, D)``; pml with its own ``W`` of layout ``(D, C)`` holding the same values. The
+ratio columns are pml / losskit (> 1: losskit is faster / lighter); ``x CE`` is losskit's time
+over that of ``F.cross_entropy(F.linear(x, W), y)``, the floor any margin softmax pays.
 """
 
 from __future__ import annotations
@@ -39,15 +40,26 @@ def saved_bytes(fn: Callable[[], torch.Tensor]) -> int:
     return sum(seen.values())
 
 
-def median_ms(step: Callable[[], None], repeats: int) -> float:
-    for _ in range(3):
-        step()
-    times = []
+def fwd_bwd(loss: Callable[[], torch.Tensor]) -> Callable[[], None]:
+    def run() -> None:
+        loss().backward()
+
+    return run
+
+
+def median_ms(*steps: Callable[[], None], repeats: int) -> list[float]:
+    """Median wall time of each step in ms, the steps interleaved run by run so that a change
+    of machine load hits all of them alike."""
+    for step in steps:
+        for _ in range(3):
+            step()
+    times: list[list[float]] = [[] for _ in steps]
     for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
+        for step, record in zip(steps, times, strict=True):
+            start = time.perf_counter()
+            step()
+            record.append(time.perf_counter() - start)
+    return [1e3 * statistics.median(record) for record in times]
 
 
 def main() -> None:
@@ -56,59 +68,59 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=25)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    from pytorch_metric_learning import losses as pml
 
     print(f"torch {torch.__version__}, CPU float32, {args.threads} thread(s), "
           f"median of {args.repeats}")
-    header = (f"{'loss':<26}{'N x D -> C':>18}{'losskit ms':>12}{'pml ms':>10}{'ratio':>8}"
-              f"{'losskit MB':>12}{'pml MB':>9}{'ratio':>8}")
+    header = (f"{'loss':<18}{'N x D -> C':>18}{'losskit ms':>12}{'pml ms':>9}{'ratio':>7}"
+              f"{'x CE':>7}{'losskit MB':>12}{'pml MB':>9}{'ratio':>7}")
     print(header)
     print("-" * len(header))
     for n, d, c in [(256, 128, 1000), (512, 256, 4000)]:
-        g = torch.Generator().manual_seed(0)
-        x = torch.randn(n, d, generator=g).requires_grad_(True)
-        y = torch.randint(0, c, (n,), generator=g)
-        w = (torch.randn(c, d, generator=g) / math.sqrt(d)).requires_grad_(True)
-        cases: list[tuple[str, Callable[[], torch.Tensor], Callable[[], torch.Tensor] | None]] = []
+        bench_size(n, d, c, args.repeats)
 
-        def ours(fn: Callable[..., torch.Tensor], **kw: object) -> Callable[[], torch.Tensor]:
-            return lambda: fn(x, y, w, **kw)
 
-        def theirs(cls: type, **kw: object) -> Callable[[], torch.Tensor]:
-            ref = cls(num_classes=c, embedding_size=d, **kw)
-            ref.W.data = w.detach().T.clone()
-            return lambda: ref(x, y)
+def bench_size(n: int, d: int, c: int, repeats: int) -> None:
+    from pytorch_metric_learning import losses as pml
 
-        with losskit.validation(False):
-            cases.append(("large_margin m=4", ours(losskit.large_margin_softmax_loss,
-                                                    margin=4, lambda_=0.0),
-                          theirs(pml.LargeMarginSoftmaxLoss, margin=4, scale=1)))
-            cases.append(("large_margin m=2", ours(losskit.large_margin_softmax_loss,
-                                                    margin=2, lambda_=0.0),
-                          theirs(pml.LargeMarginSoftmaxLoss, margin=2, scale=1)))
-            cases.append(("sphereface m=4", ours(losskit.sphereface_loss, margin=4, lambda_=0.0),
-                          theirs(pml.SphereFaceLoss, margin=4, scale=1)))
-            cases.append(("cosface", ours(losskit.cosface_loss, scale=64.0, margin=0.35),
-                          theirs(pml.CosFaceLoss, margin=0.35, scale=64)))
-            cases.append(("arcface", ours(losskit.arcface_loss, scale=64.0,
-                                          margin=math.radians(28.6)),
-                          theirs(pml.ArcFaceLoss, margin=28.6, scale=64)))
-            cases.append(("F.cross_entropy(F.linear)",
-                          lambda: tF.cross_entropy(tF.linear(x, w), y), None))
-            for name, mine, other in cases:
-                if other is not None:
-                    torch.testing.assert_close(mine(), other(), rtol=1e-4, atol=1e-4)
-                t_mine = median_ms(lambda f=mine: f().backward(), args.repeats)
-                m_mine = saved_bytes(mine) / 2**20
-                line = f"{name:<26}{f'{n}x{d} -> {c}':>18}{t_mine:>12.3f}"
-                if other is None:
-                    print(line + f"{'':>18}{m_mine:>12.2f}")
-                    continue
-                t_other = median_ms(lambda f=other: f().backward(), args.repeats)
-                m_other = saved_bytes(other) / 2**20
-                print(line + f"{t_other:>10.3f}{t_other / t_mine:>8.2f}"
-                      f"{m_mine:>12.2f}{m_other:>9.2f}{m_other / m_mine:>8.2f}")
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(n, d, generator=g).requires_grad_(True)
+    y = torch.randint(0, c, (n,), generator=g)
+    w = (torch.randn(c, d, generator=g) / math.sqrt(d)).requires_grad_(True)
 
+    def ours(fn: Callable[..., torch.Tensor], **kw: object) -> Callable[[], torch.Tensor]:
+        return lambda: fn(x, y, w, **kw)
+
+    def theirs(cls: type, **kw: object) -> Callable[[], torch.Tensor]:
+        ref = cls(num_classes=c, embedding_size=d, **kw)
+        ref.W.data = w.detach().T.clone()
+        return lambda: ref(x, y)
+
+    cases: list[tuple[str, Callable[[], torch.Tensor], Callable[[], torch.Tensor]]] = [
+        ("large_margin m=4", ours(losskit.large_margin_softmax_loss, margin=4, lambda_=0.0),
+         theirs(pml.LargeMarginSoftmaxLoss, margin=4, scale=1)),
+        ("large_margin m=2", ours(losskit.large_margin_softmax_loss, margin=2, lambda_=0.0),
+         theirs(pml.LargeMarginSoftmaxLoss, margin=2, scale=1)),
+        ("sphereface m=4", ours(losskit.sphereface_loss, margin=4, lambda_=0.0),
+         theirs(pml.SphereFaceLoss, margin=4, scale=1)),
+        ("cosface", ours(losskit.cosface_loss, scale=64.0, margin=0.35),
+         theirs(pml.CosFaceLoss, margin=0.35, scale=64)),
+        ("arcface", ours(losskit.arcface_loss, scale=64.0, margin=math.radians(28.6)),
+         theirs(pml.ArcFaceLoss, margin=28.6, scale=64)),
+    ]
+
+    def floor() -> torch.Tensor:
+        return tF.cross_entropy(tF.linear(x, w), y)
+
+    with losskit.validation(False):
+        for name, mine, other in cases:
+            torch.testing.assert_close(mine(), other(), rtol=1e-4, atol=1e-4)
+            t_mine, t_other, t_floor = median_ms(
+                fwd_bwd(mine), fwd_bwd(other), fwd_bwd(floor), repeats=repeats
+            )
+            m_mine, m_other = saved_bytes(mine) / 2**20, saved_bytes(other) / 2**20
+            print(f"{name:<18}{f'{n}x{d} -> {c}':>18}{t_mine:>12.2f}{t_other:>9.2f}"
+                  f"{t_other / t_mine:>7.2f}{t_mine / t_floor:>7.2f}"
+                  f"{m_mine:>12.2f}{m_other:>9.2f}{m_other / m_mine:>7.2f}")
 
 if __name__ == "__main__":
     main()
