@@ -77,7 +77,7 @@ def test_registry_entry_is_public_and_documented(spec: LossSpec) -> None:
     assert getattr(losskit.functional, spec.name) is spec.functional
     if spec.module is not None:
         assert getattr(losskit.nn, spec.module.__name__) is spec.module
-        assert spec.module.__doc__ and spec.functional.__name__ in spec.module.__doc__ or (
+        assert (spec.module.__doc__ and spec.functional.__name__ in spec.module.__doc__) or (
             spec.module.__doc__ and ":func:" in spec.module.__doc__
         )
     doc = spec.functional.__doc__ or ""
@@ -113,7 +113,9 @@ def test_reductions(spec: LossSpec, device: torch.device) -> None:
 def test_unknown_reduction_lists_allowed_values(spec: LossSpec) -> None:
     sample = make_sample(spec)
     allowed = ", ".join(repr(r) for r in spec.reductions)
-    with pytest.raises(ValueError, match=re.escape(f"reduction must be one of {allowed}; got 'avg'")):
+    with pytest.raises(
+        ValueError, match=re.escape(f"reduction must be one of {allowed}; got 'avg'")
+    ):
         call(spec, sample, "avg")
 
 
