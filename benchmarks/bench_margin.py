@@ -69,10 +69,14 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    print(f"torch {torch.__version__}, CPU float32, {args.threads} thread(s), "
-          f"median of {args.repeats}")
-    header = (f"{'loss':<18}{'N x D -> C':>18}{'losskit ms':>12}{'pml ms':>9}{'ratio':>7}"
-              f"{'x CE':>7}{'losskit MB':>12}{'pml MB':>9}{'ratio':>7}")
+    print(
+        f"torch {torch.__version__}, CPU float32, {args.threads} thread(s), "
+        f"median of {args.repeats}"
+    )
+    header = (
+        f"{'loss':<18}{'N x D -> C':>18}{'losskit ms':>12}{'pml ms':>9}{'ratio':>7}"
+        f"{'x CE':>7}{'losskit MB':>12}{'pml MB':>9}{'ratio':>7}"
+    )
     print(header)
     print("-" * len(header))
     for n, d, c in [(256, 128, 1000), (512, 256, 4000)]:
@@ -96,16 +100,31 @@ def bench_size(n: int, d: int, c: int, repeats: int) -> None:
         return lambda: ref(x, y)
 
     cases: list[tuple[str, Callable[[], torch.Tensor], Callable[[], torch.Tensor]]] = [
-        ("large_margin m=4", ours(losskit.large_margin_softmax_loss, margin=4, lambda_=0.0),
-         theirs(pml.LargeMarginSoftmaxLoss, margin=4, scale=1)),
-        ("large_margin m=2", ours(losskit.large_margin_softmax_loss, margin=2, lambda_=0.0),
-         theirs(pml.LargeMarginSoftmaxLoss, margin=2, scale=1)),
-        ("sphereface m=4", ours(losskit.sphereface_loss, margin=4, lambda_=0.0),
-         theirs(pml.SphereFaceLoss, margin=4, scale=1)),
-        ("cosface", ours(losskit.cosface_loss, scale=64.0, margin=0.35),
-         theirs(pml.CosFaceLoss, margin=0.35, scale=64)),
-        ("arcface", ours(losskit.arcface_loss, scale=64.0, margin=math.radians(28.6)),
-         theirs(pml.ArcFaceLoss, margin=28.6, scale=64)),
+        (
+            "large_margin m=4",
+            ours(losskit.large_margin_softmax_loss, margin=4, lambda_=0.0),
+            theirs(pml.LargeMarginSoftmaxLoss, margin=4, scale=1),
+        ),
+        (
+            "large_margin m=2",
+            ours(losskit.large_margin_softmax_loss, margin=2, lambda_=0.0),
+            theirs(pml.LargeMarginSoftmaxLoss, margin=2, scale=1),
+        ),
+        (
+            "sphereface m=4",
+            ours(losskit.sphereface_loss, margin=4, lambda_=0.0),
+            theirs(pml.SphereFaceLoss, margin=4, scale=1),
+        ),
+        (
+            "cosface",
+            ours(losskit.cosface_loss, scale=64.0, margin=0.35),
+            theirs(pml.CosFaceLoss, margin=0.35, scale=64),
+        ),
+        (
+            "arcface",
+            ours(losskit.arcface_loss, scale=64.0, margin=math.radians(28.6)),
+            theirs(pml.ArcFaceLoss, margin=28.6, scale=64),
+        ),
     ]
 
     def floor() -> torch.Tensor:
@@ -118,9 +137,12 @@ def bench_size(n: int, d: int, c: int, repeats: int) -> None:
                 fwd_bwd(mine), fwd_bwd(other), fwd_bwd(floor), repeats=repeats
             )
             m_mine, m_other = saved_bytes(mine) / 2**20, saved_bytes(other) / 2**20
-            print(f"{name:<18}{f'{n}x{d} -> {c}':>18}{t_mine:>12.2f}{t_other:>9.2f}"
-                  f"{t_other / t_mine:>7.2f}{t_mine / t_floor:>7.2f}"
-                  f"{m_mine:>12.2f}{m_other:>9.2f}{m_other / m_mine:>7.2f}")
+            print(
+                f"{name:<18}{f'{n}x{d} -> {c}':>18}{t_mine:>12.2f}{t_other:>9.2f}"
+                f"{t_other / t_mine:>7.2f}{t_mine / t_floor:>7.2f}"
+                f"{m_mine:>12.2f}{m_other:>9.2f}{m_other / m_mine:>7.2f}"
+            )
+
 
 if __name__ == "__main__":
     main()

@@ -24,9 +24,7 @@ HAND_LOSS = torch.tensor([1.0, 1.0, 4.5, 1.0, 5.0], dtype=F64)
 #   class 2: Σ(c_2 − x_i) = (−1,−1) + (1,−1) = (0,−2), n = 2, Δ = (0, −2/3),
 #            c_2 = (−1, −1) − 0.5 Δ = (−1, −2/3)
 #   classes 1 and 3 are absent: unchanged.
-HAND_CENTERS = torch.tensor(
-    [[1.5, 0.375], [0.0, 2.0], [-1.0, -2.0 / 3.0], [3.0, 3.0]], dtype=F64
-)
+HAND_CENTERS = torch.tensor([[1.5, 0.375], [0.0, 2.0], [-1.0, -2.0 / 3.0], [3.0, 3.0]], dtype=F64)
 
 
 def paper_update(x, y, c, alpha):
@@ -40,8 +38,9 @@ def paper_update(x, y, c, alpha):
 
 
 def module_with(centers, alpha=0.5, reduction="mean"):
-    m = lnn.CenterLoss(centers.shape[0], centers.shape[1], alpha=alpha, reduction=reduction,
-                       dtype=centers.dtype)
+    m = lnn.CenterLoss(
+        centers.shape[0], centers.shape[1], alpha=alpha, reduction=reduction, dtype=centers.dtype
+    )
     m.centers.copy_(centers)
     return m
 
@@ -158,8 +157,9 @@ def test_statistics_add_up_over_batch_shards():
     whole = losskit.center_update_statistics(x, y, c)
     torch.testing.assert_close(sums, whole[0])
     torch.testing.assert_close(counts, whole[1])
-    torch.testing.assert_close(losskit.apply_center_update(c, sums, counts, alpha=0.3),
-                               paper_update(x, y, c, 0.3))
+    torch.testing.assert_close(
+        losskit.apply_center_update(c, sums, counts, alpha=0.3), paper_update(x, y, c, 0.3)
+    )
 
 
 def test_class_means_are_the_fixed_point_and_the_centres_converge_to_them():
@@ -199,14 +199,25 @@ def test_per_sample_weight_and_module_override():
         (lambda: lnn.CenterLoss(3, 2, alpha=1.5), ValueError, r"alpha must lie in \[0, 1\]"),
         (lambda: lnn.CenterLoss(0, 2), ValueError, r"num_classes must be a positive integer"),
         (lambda: lnn.CenterLoss(3, 2, reduction="avg"), ValueError, r"reduction must be one of"),
-        (lambda: losskit.apply_center_update(CENTERS, torch.zeros(4, 3, dtype=F64),
-                                             torch.zeros(4, dtype=F64), alpha=0.5),
-         ValueError, r"^apply_center_update: sums and counts must have shapes"),
-        (lambda: losskit.apply_center_update(CENTERS, CENTERS, torch.zeros(4, dtype=F64),
-                                             alpha=-0.1),
-         ValueError, r"^apply_center_update: alpha must lie in \[0, 1\], got -0.1"),
-        (lambda: losskit.center_update_statistics(X, torch.tensor([0, 1, 2, 3, 4]), CENTERS),
-         ValueError, r"^center_update_statistics: target must hold class indices in \[0, 3\]"),
+        (
+            lambda: losskit.apply_center_update(
+                CENTERS, torch.zeros(4, 3, dtype=F64), torch.zeros(4, dtype=F64), alpha=0.5
+            ),
+            ValueError,
+            r"^apply_center_update: sums and counts must have shapes",
+        ),
+        (
+            lambda: losskit.apply_center_update(
+                CENTERS, CENTERS, torch.zeros(4, dtype=F64), alpha=-0.1
+            ),
+            ValueError,
+            r"^apply_center_update: alpha must lie in \[0, 1\], got -0.1",
+        ),
+        (
+            lambda: losskit.center_update_statistics(X, torch.tensor([0, 1, 2, 3, 4]), CENTERS),
+            ValueError,
+            r"^center_update_statistics: target must hold class indices in \[0, 3\]",
+        ),
     ],
 )
 def test_errors(call, error, match):

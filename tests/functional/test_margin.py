@@ -24,6 +24,7 @@ F64 = torch.float64
 
 # ---- float64 textbook formulas (vectorised, acos-based: independent of the library) -----------
 
+
 def textbook_psi(theta: torch.Tensor, m: int) -> torch.Tensor:
     """Liu et al. 2016, Eq. 6: ψ(θ) = (-1)^k cos(mθ) - 2k, θ in [kπ/m, (k+1)π/m]."""
     k = torch.floor(m * theta / math.pi).clamp(max=m - 1)
@@ -59,8 +60,9 @@ def textbook_arcface(x, y, w, s, m, easy=False):
     if easy:
         target = torch.where(theta < math.pi / 2, torch.cos(theta + m), torch.cos(theta))
     else:
-        target = torch.where(theta + m < math.pi, torch.cos(theta + m),
-                             torch.cos(theta) - m * math.sin(m))
+        target = torch.where(
+            theta + m < math.pi, torch.cos(theta + m), torch.cos(theta) - m * math.sin(m)
+        )
     logits = s * torch.where(tF.one_hot(y, w.shape[0]).bool(), target, torch.cos(theta))
     return ce_from_logits(logits, y)
 
@@ -79,6 +81,7 @@ def at_angle(theta: torch.Tensor, radius: float = 1.7) -> torch.Tensor:
 
 
 # ---- ψ -----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("m", range(1, 7))
 def test_psi_matches_textbook_and_endpoints(m):
@@ -127,6 +130,7 @@ def test_psi_has_no_acos_and_the_chain_rule_gradient():
 
 # ---- L-Softmax ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("m", [2, 3, 4, 6])
 @pytest.mark.parametrize("lam", [0.0, 0.7, 25.0])
 def test_lsoftmax_target_logit(m, lam):
@@ -138,8 +142,9 @@ def test_lsoftmax_target_logit(m, lam):
     f_other = x @ w[1]
     f_target = f_other - torch.log(torch.expm1(loss))
     theta = angles(x, w)[:, 0]
-    expected = w[0].norm() * x.norm(dim=1) * (lam * torch.cos(theta)
-                                              + textbook_psi(theta, m)) / (1 + lam)
+    expected = (
+        w[0].norm() * x.norm(dim=1) * (lam * torch.cos(theta) + textbook_psi(theta, m)) / (1 + lam)
+    )
     torch.testing.assert_close(f_target, expected, rtol=1e-8, atol=1e-8)
 
 
@@ -180,12 +185,11 @@ def test_lsoftmax_margin_one_is_softmax_cross_entropy(lam):
 def test_lsoftmax_lambda_infinity_is_softmax_cross_entropy(m):
     x, y, w = data(seed=5)
     plain = tF.cross_entropy(tF.linear(x, w), y, reduction="none")
-    inf = losskit.large_margin_softmax_loss(x, y, w, margin=m, lambda_=math.inf,
-                                            reduction="none")
+    inf = losskit.large_margin_softmax_loss(x, y, w, margin=m, lambda_=math.inf, reduction="none")
     torch.testing.assert_close(inf, plain, rtol=1e-12, atol=1e-12)
-    inf_t = losskit.large_margin_softmax_loss(x, y, w, margin=m,
-                                              lambda_=torch.tensor(math.inf, dtype=F64),
-                                              reduction="none")
+    inf_t = losskit.large_margin_softmax_loss(
+        x, y, w, margin=m, lambda_=torch.tensor(math.inf, dtype=F64), reduction="none"
+    )
     torch.testing.assert_close(inf_t, plain, rtol=1e-12, atol=1e-12)
     # and the limit is approached continuously
     big = losskit.large_margin_softmax_loss(x, y, w, margin=m, lambda_=1e9, reduction="none")
@@ -205,12 +209,18 @@ def test_lsoftmax_gradcheck_across_boundaries(m, delta):
     y = torch.zeros(len(boundaries), dtype=torch.long)
     w = torch.tensor([[1.3, 0.0], [0.2, -0.9], [-0.7, 0.4]], dtype=F64)
     for lam in (0.0, 0.5):
+
         def f(x_, w_, lam=lam):
-            return losskit.large_margin_softmax_loss(x_, y, w_, margin=m, lambda_=lam,
-                                                     reduction="sum")
+            return losskit.large_margin_softmax_loss(
+                x_, y, w_, margin=m, lambda_=lam, reduction="sum"
+            )
+
         assert torch.autograd.gradcheck(
-            f, (x.clone().requires_grad_(True), w.clone().requires_grad_(True)),
-            eps=1e-7, atol=1e-6, rtol=1e-5,
+            f,
+            (x.clone().requires_grad_(True), w.clone().requires_grad_(True)),
+            eps=1e-7,
+            atol=1e-6,
+            rtol=1e-5,
         )
 
 
@@ -221,8 +231,9 @@ def test_lsoftmax_value_and_gradient_continuous_across_boundaries(m):
         b = k * math.pi / m
         theta = torch.tensor([b - 1e-8, b + 1e-8], dtype=F64)
         x = at_angle(theta).requires_grad_(True)
-        loss = losskit.large_margin_softmax_loss(x, torch.zeros(2, dtype=torch.long), w,
-                                                 margin=m, reduction="none")
+        loss = losskit.large_margin_softmax_loss(
+            x, torch.zeros(2, dtype=torch.long), w, margin=m, reduction="none"
+        )
         (g,) = torch.autograd.grad(loss.sum(), x)
         assert abs(loss[0] - loss[1]).item() < 1e-6
         torch.testing.assert_close(g[0], g[1], rtol=0, atol=1e-5)
@@ -257,6 +268,7 @@ def test_lambda_tensor_equals_float():
 
 # ---- SphereFace, CosFace, ArcFace against their papers -----------------------------------------
 
+
 @pytest.mark.parametrize("m", [1, 2, 3, 4])
 @pytest.mark.parametrize("lam", [0.0, 5.0])
 def test_sphereface_against_textbook(m, lam):
@@ -265,8 +277,9 @@ def test_sphereface_against_textbook(m, lam):
     expected = textbook_lsoftmax(x, y, w, m, lam, normalize_weight=True)
     torch.testing.assert_close(got, expected, rtol=1e-10, atol=1e-10)
     # The weight rows' lengths do not matter.
-    scaled = losskit.sphereface_loss(x, y, w * torch.rand(w.shape[0], 1, dtype=F64) * 5,
-                                     margin=m, lambda_=lam, reduction="none")
+    scaled = losskit.sphereface_loss(
+        x, y, w * torch.rand(w.shape[0], 1, dtype=F64) * 5, margin=m, lambda_=lam, reduction="none"
+    )
     torch.testing.assert_close(scaled, got, rtol=1e-10, atol=1e-10)
 
 
@@ -296,16 +309,17 @@ def test_arcface_both_branches_and_aligned_features():
     """Target angles spread over [0, π]: exercises cos(θ + m), the fallback past π - m (and
     the easy-margin switch at π/2); θ = 0 exactly (sin θ = 0) has a finite gradient."""
     m = 0.5
-    theta = torch.tensor([0.0, 0.4, 1.5, 1.7, math.pi - m - 0.05, math.pi - m + 0.05, 3.0],
-                         dtype=F64)
+    theta = torch.tensor(
+        [0.0, 0.4, 1.5, 1.7, math.pi - m - 0.05, math.pi - m + 0.05, 3.0], dtype=F64
+    )
     x = at_angle(theta)
     w = torch.tensor([[2.0, 0.0], [0.3, 1.0], [-1.0, -0.2]], dtype=F64)
     y = torch.zeros(len(theta), dtype=torch.long)
     for easy in (False, True):
-        got = losskit.arcface_loss(x, y, w, scale=4.0, margin=m, easy_margin=easy,
-                                   reduction="none")
-        torch.testing.assert_close(got, textbook_arcface(x, y, w, 4.0, m, easy),
-                                   rtol=1e-10, atol=1e-10)
+        got = losskit.arcface_loss(x, y, w, scale=4.0, margin=m, easy_margin=easy, reduction="none")
+        torch.testing.assert_close(
+            got, textbook_arcface(x, y, w, 4.0, m, easy), rtol=1e-10, atol=1e-10
+        )
     xg = x.clone().requires_grad_(True)
     losskit.arcface_loss(xg, y, w, scale=4.0, margin=m).backward()
     assert torch.isfinite(xg.grad).all()
@@ -378,13 +392,13 @@ def test_arcface_agrees_with_pytorch_metric_learning():
     """pml takes the margin in degrees; same fallback past π - m."""
     x, y, w = data(n=64, seed=62)
     ref = pml.ArcFaceLoss(num_classes=5, embedding_size=6, margin=28.6, scale=64).double()
-    a, b = _pml_pair(ref, losskit.arcface_loss, x, y, w, scale=64.0,
-                     margin=math.radians(28.6))
+    a, b = _pml_pair(ref, losskit.arcface_loss, x, y, w, scale=64.0, margin=math.radians(28.6))
     for pa, pb in zip(a, b, strict=True):
         torch.testing.assert_close(pb, pa, rtol=1e-8, atol=1e-9)
 
 
 # ---- modules -----------------------------------------------------------------------------------
+
 
 def test_lsoftmax_module_lambda_schedule_and_iteration_buffer():
     base, gamma, power, lmin = 1000.0, 2.5e-5, 35.0, 0.0
@@ -447,8 +461,11 @@ def test_sphereface_module_defaults_follow_the_released_configuration():
     ("cls", "fn", "options"),
     [
         (lnn.CosFaceLoss, losskit.cosface_loss, {"scale": 30.0, "margin": 0.4}),
-        (lnn.ArcFaceLoss, losskit.arcface_loss, {"scale": 30.0, "margin": 0.3,
-                                                 "easy_margin": True}),
+        (
+            lnn.ArcFaceLoss,
+            losskit.arcface_loss,
+            {"scale": 30.0, "margin": 0.3, "easy_margin": True},
+        ),
     ],
 )
 def test_scaled_modules_equal_functional(cls, fn, options):

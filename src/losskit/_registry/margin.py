@@ -22,12 +22,14 @@ from ._common import randn
 _IN, _CLASSES = 5, 4
 
 
-def margin_sampler(options: dict[str, Any], *, in_features: int = _IN,
-                   num_classes: int = _CLASSES) -> SampleFn:
+def margin_sampler(
+    options: dict[str, Any], *, in_features: int = _IN, num_classes: int = _CLASSES
+) -> SampleFn:
     """``(input (N, D), target (N,), weight (C, D))`` with normal features and weights."""
 
-    def sample(batch: int, dtype: torch.dtype, device: torch.device, gen: torch.Generator
-               ) -> Sample:
+    def sample(
+        batch: int, dtype: torch.dtype, device: torch.device, gen: torch.Generator
+    ) -> Sample:
         x = randn(gen, (batch, in_features), dtype, device)
         y = torch.randint(0, num_classes, (batch,), generator=gen).to(device)
         w = randn(gen, (num_classes, in_features), dtype, device)
@@ -51,16 +53,26 @@ class OwnedParameterCall(nn.Module):
         return self.inner(input, target)
 
 
-def _annealed_module(cls: type[lnn.LargeMarginSoftmaxLoss] | type[lnn.SphereFaceLoss]
-                     ) -> Callable[[Sample, str], tuple[nn.Module, Sample]]:
+def _annealed_module(
+    cls: type[lnn.LargeMarginSoftmaxLoss] | type[lnn.SphereFaceLoss],
+) -> Callable[[Sample, str], tuple[nn.Module, Sample]]:
     """The module with the sample's weight and a schedule whose λ at iteration 10 is close to
     the sample's ``lambda_``; the functional sample gets λ of that iteration."""
 
     def make(sample: Sample, reduction: str) -> tuple[nn.Module, Sample]:
         x, y, w = sample.args
-        module = cls(w.shape[1], w.shape[0], margin=sample.options["margin"],
-                     base=float(sample.options["lambda_"]), gamma=2.5e-5, power=35.0,
-                     lambda_min=0.0, reduction=reduction, dtype=w.dtype, device=w.device)
+        module = cls(
+            w.shape[1],
+            w.shape[0],
+            margin=sample.options["margin"],
+            base=float(sample.options["lambda_"]),
+            gamma=2.5e-5,
+            power=35.0,
+            lambda_min=0.0,
+            reduction=reduction,
+            dtype=w.dtype,
+            device=w.device,
+        )
         with torch.no_grad():
             module.weight.copy_(w)
             module.iteration.fill_(10)
@@ -72,21 +84,30 @@ def _annealed_module(cls: type[lnn.LargeMarginSoftmaxLoss] | type[lnn.SphereFace
     return make
 
 
-def _scaled_module(cls: type[lnn.CosFaceLoss] | type[lnn.ArcFaceLoss]
-                   ) -> Callable[[Sample, str], tuple[nn.Module, Sample]]:
+def _scaled_module(
+    cls: type[lnn.CosFaceLoss] | type[lnn.ArcFaceLoss],
+) -> Callable[[Sample, str], tuple[nn.Module, Sample]]:
     def make(sample: Sample, reduction: str) -> tuple[nn.Module, Sample]:
         x, y, w = sample.args
-        module = cls(w.shape[1], w.shape[0], **sample.options, reduction=reduction,
-                     dtype=w.dtype, device=w.device)
+        module = cls(
+            w.shape[1],
+            w.shape[0],
+            **sample.options,
+            reduction=reduction,
+            dtype=w.dtype,
+            device=w.device,
+        )
         with torch.no_grad():
             module.weight.copy_(w)
-        return OwnedParameterCall(module), Sample((x, y, module.weight.detach().clone()),
-                                                  dict(sample.options))
+        return OwnedParameterCall(module), Sample(
+            (x, y, module.weight.detach().clone()), dict(sample.options)
+        )
 
     return make
 
 
 # ---- textbook references (float64, one sample at a time) ------------------------------------
+
 
 def _rows(x: Tensor, y: Tensor, w: Tensor) -> list[tuple[list[float], int, list[list[float]]]]:
     xs = x.detach().double().cpu().tolist()
@@ -120,8 +141,15 @@ def _out(values: list[float], like: Tensor) -> Tensor:
     return torch.tensor(values, dtype=torch.float64).to(like.device)
 
 
-def textbook_large_margin(x: Tensor, y: Tensor, w: Tensor, *, margin: int = 4,
-                          lambda_: float = 0.0, normalize_weight: bool = False) -> Tensor:
+def textbook_large_margin(
+    x: Tensor,
+    y: Tensor,
+    w: Tensor,
+    *,
+    margin: int = 4,
+    lambda_: float = 0.0,
+    normalize_weight: bool = False,
+) -> Tensor:
     """L-Softmax (Liu et al. 2016, Eq. 5-6 with the annealed target logit of their Sec. 5.1);
     ``normalize_weight=True`` gives A-Softmax (SphereFace)."""
     out = []
@@ -139,14 +167,16 @@ def textbook_large_margin(x: Tensor, y: Tensor, w: Tensor, *, margin: int = 4,
     return _out(out, x)
 
 
-def textbook_sphereface(x: Tensor, y: Tensor, w: Tensor, *, margin: int = 4,
-                        lambda_: float = 0.0) -> Tensor:
+def textbook_sphereface(
+    x: Tensor, y: Tensor, w: Tensor, *, margin: int = 4, lambda_: float = 0.0
+) -> Tensor:
     """A-Softmax (Liu et al. 2017, Eq. 8, annealed as in their Sec. 3.4)."""
     return textbook_large_margin(x, y, w, margin=margin, lambda_=lambda_, normalize_weight=True)
 
 
-def textbook_cosface(x: Tensor, y: Tensor, w: Tensor, *, scale: float = 64.0,
-                     margin: float = 0.35) -> Tensor:
+def textbook_cosface(
+    x: Tensor, y: Tensor, w: Tensor, *, scale: float = 64.0, margin: float = 0.35
+) -> Tensor:
     """CosFace (Wang et al. 2018, Eq. 4)."""
     out = []
     for xi, yi, ws in _rows(x, y, w):
@@ -158,8 +188,15 @@ def textbook_cosface(x: Tensor, y: Tensor, w: Tensor, *, scale: float = 64.0,
     return _out(out, x)
 
 
-def textbook_arcface(x: Tensor, y: Tensor, w: Tensor, *, scale: float = 64.0,
-                     margin: float = 0.5, easy_margin: bool = False) -> Tensor:
+def textbook_arcface(
+    x: Tensor,
+    y: Tensor,
+    w: Tensor,
+    *,
+    scale: float = 64.0,
+    margin: float = 0.5,
+    easy_margin: bool = False,
+) -> Tensor:
     """ArcFace (Deng et al. 2019, Eq. 3) with the reference implementation's handling of
     θ + m > π (``cos θ - m sin m``) or, with ``easy_margin``, of θ > π/2 (no margin)."""
     out = []
@@ -170,8 +207,9 @@ def textbook_arcface(x: Tensor, y: Tensor, w: Tensor, *, scale: float = 64.0,
             if j != yi:
                 logits.append(scale * math.cos(theta))
             elif easy_margin:
-                logits.append(scale * (math.cos(theta + margin) if theta < math.pi / 2
-                                       else math.cos(theta)))
+                logits.append(
+                    scale * (math.cos(theta + margin) if theta < math.pi / 2 else math.cos(theta))
+                )
             elif theta + margin < math.pi:
                 logits.append(scale * math.cos(theta + margin))
             else:
@@ -182,43 +220,99 @@ def textbook_arcface(x: Tensor, y: Tensor, w: Tensor, *, scale: float = 64.0,
 
 # ---- error tables -----------------------------------------------------------------------------
 
+
 def margin_errors(fn: str, options: dict[str, Any]) -> list[ErrorCase]:
     x, y, w = torch.zeros(3, 5), torch.zeros(3, dtype=torch.long), torch.ones(4, 5)
     opts = dict(options)
 
-    def case(desc: str, args: tuple[Any, ...], error: type[Exception], match: str,
-             extra: dict[str, Any] | None = None) -> ErrorCase:
+    def case(
+        desc: str,
+        args: tuple[Any, ...],
+        error: type[Exception],
+        match: str,
+        extra: dict[str, Any] | None = None,
+    ) -> ErrorCase:
         return ErrorCase(desc, lambda: Sample(args, {**opts, **(extra or {})}), error, match)
 
     cases = [
-        case("target shape", (x, torch.zeros(3, 1, dtype=torch.long), w), ValueError,
-             rf"^{fn}: target must have shape \(3,\) to match input \(3, 5\), got \(3, 1\)"),
-        case("weight feature size", (x, y, torch.ones(4, 6)), ValueError,
-             rf"^{fn}: weight must have shape \(num_classes, 5\) with num_classes >= 1 to match "
-             r"input \(3, 5\), got \(4, 6\)"),
-        case("1-D input", (torch.zeros(5), y, w), ValueError,
-             rf"^{fn}: input must have shape \(N, in_features\), got \(5,\)"),
-        case("floating target", (x, torch.zeros(3), w), TypeError,
-             rf"^{fn}: target must be an integer tensor, got dtype torch.float32"),
-        case("integer input", (torch.zeros(3, 5, dtype=torch.long), y, w), TypeError,
-             rf"^{fn}: input must be a floating point tensor, got dtype torch.int64"),
-        case("integer weight", (x, y, torch.ones(4, 5, dtype=torch.long)), TypeError,
-             rf"^{fn}: weight must be a floating point tensor, got dtype torch.int64"),
-        case("label out of range", (x, torch.tensor([0, 4, 1]), w), ValueError,
-             rf"^{fn}: target must hold class indices in \[0, 3\], got 4"),
+        case(
+            "target shape",
+            (x, torch.zeros(3, 1, dtype=torch.long), w),
+            ValueError,
+            rf"^{fn}: target must have shape \(3,\) to match input \(3, 5\), got \(3, 1\)",
+        ),
+        case(
+            "weight feature size",
+            (x, y, torch.ones(4, 6)),
+            ValueError,
+            rf"^{fn}: weight must have shape \(num_classes, 5\) with num_classes >= 1 to match "
+            r"input \(3, 5\), got \(4, 6\)",
+        ),
+        case(
+            "1-D input",
+            (torch.zeros(5), y, w),
+            ValueError,
+            rf"^{fn}: input must have shape \(N, in_features\), got \(5,\)",
+        ),
+        case(
+            "floating target",
+            (x, torch.zeros(3), w),
+            TypeError,
+            rf"^{fn}: target must be an integer tensor, got dtype torch.float32",
+        ),
+        case(
+            "integer input",
+            (torch.zeros(3, 5, dtype=torch.long), y, w),
+            TypeError,
+            rf"^{fn}: input must be a floating point tensor, got dtype torch.int64",
+        ),
+        case(
+            "integer weight",
+            (x, y, torch.ones(4, 5, dtype=torch.long)),
+            TypeError,
+            rf"^{fn}: weight must be a floating point tensor, got dtype torch.int64",
+        ),
+        case(
+            "label out of range",
+            (x, torch.tensor([0, 4, 1]), w),
+            ValueError,
+            rf"^{fn}: target must hold class indices in \[0, 3\], got 4",
+        ),
     ]
     if "lambda_" in options:
         cases += [
-            case("margin not an integer", (x, y, w), ValueError,
-                 rf"^{fn}: margin must be an integer >= 1, got 2.5", {"margin": 2.5}),
-            case("margin zero", (x, y, w), ValueError,
-                 rf"^{fn}: margin must be an integer >= 1, got 0", {"margin": 0}),
-            case("negative lambda", (x, y, w), ValueError,
-                 rf"^{fn}: lambda_ must be >= 0, got -1.0", {"lambda_": -1.0}),
+            case(
+                "margin not an integer",
+                (x, y, w),
+                ValueError,
+                rf"^{fn}: margin must be an integer >= 1, got 2.5",
+                {"margin": 2.5},
+            ),
+            case(
+                "margin zero",
+                (x, y, w),
+                ValueError,
+                rf"^{fn}: margin must be an integer >= 1, got 0",
+                {"margin": 0},
+            ),
+            case(
+                "negative lambda",
+                (x, y, w),
+                ValueError,
+                rf"^{fn}: lambda_ must be >= 0, got -1.0",
+                {"lambda_": -1.0},
+            ),
         ]
     else:
-        cases.append(case("scale zero", (x, y, w), ValueError,
-                          rf"^{fn}: scale must be > 0, got 0.0", {"scale": 0.0}))
+        cases.append(
+            case(
+                "scale zero",
+                (x, y, w),
+                ValueError,
+                rf"^{fn}: scale must be > 0, got 0.0",
+                {"scale": 0.0},
+            )
+        )
     return cases
 
 

@@ -44,9 +44,7 @@ from .._core.reduction import reduce_loss
 __all__ = ["apply_center_update", "center_loss", "center_update_statistics"]
 
 
-def _check(
-    fn: str, input: Tensor, target: Tensor, centers: Tensor, validate: bool | None
-) -> None:
+def _check(fn: str, input: Tensor, target: Tensor, centers: Tensor, validate: bool | None) -> None:
     check_floating(fn, "input", input)
     check_integer(fn, "target", target)
     check_floating(fn, "centers", centers)
@@ -55,12 +53,16 @@ def _check(
     n, d = input.shape
     if centers.dim() != 2 or centers.shape[1] != d or centers.shape[0] < 1:
         raise fail(
-            fn, f"centers must have shape (num_classes, {d}) with num_classes >= 1 to match "
+            fn,
+            f"centers must have shape (num_classes, {d}) with num_classes >= 1 to match "
             f"input {shape_str(input.shape)}, got {shape_str(centers.shape)}",
         )
     if target.shape != (n,):
-        raise fail(fn, f"target must have shape ({n},) to match input "
-                   f"{shape_str(input.shape)}, got {shape_str(target.shape)}")
+        raise fail(
+            fn,
+            f"target must have shape ({n},) to match input "
+            f"{shape_str(input.shape)}, got {shape_str(target.shape)}",
+        )
     check_index(fn, "target", target, centers.shape[0], validate=validate)
 
 
@@ -193,7 +195,8 @@ def apply_center_update(centers: Tensor, sums: Tensor, counts: Tensor, *, alpha:
         raise fail(fn, f"alpha must lie in [0, 1], got {alpha!r}")
     if sums.shape != centers.shape or counts.shape != centers.shape[:1]:
         raise fail(
-            fn, f"sums and counts must have shapes {shape_str(centers.shape)} and "
+            fn,
+            f"sums and counts must have shapes {shape_str(centers.shape)} and "
             f"{shape_str(centers.shape[:1])}, got {shape_str(sums.shape)} and "
             f"{shape_str(counts.shape)}",
         )
@@ -202,4 +205,3 @@ def apply_center_update(centers: Tensor, sums: Tensor, counts: Tensor, *, alpha:
         c = centers.detach().to(dtype)
         delta = sums.to(dtype) / (1 + counts.to(dtype)).unsqueeze(1)
         return (c - alpha * delta).to(centers.dtype)
-

@@ -81,11 +81,14 @@ def _check_integer_margin(fn: str, margin: object) -> int:
 def _check_lambda(fn: str, lambda_: float | Tensor) -> None:
     if isinstance(lambda_, Tensor):
         if lambda_.dim() != 0:
-            raise fail(fn, f"lambda_ must be a number or a 0-dim tensor, got shape "
-                       f"{shape_str(lambda_.shape)}")
+            raise fail(
+                fn,
+                f"lambda_ must be a number or a 0-dim tensor, got shape {shape_str(lambda_.shape)}",
+            )
         if not lambda_.is_floating_point():
-            raise fail(fn, f"lambda_ must be a floating tensor, got dtype {lambda_.dtype}",
-                       TypeError)
+            raise fail(
+                fn, f"lambda_ must be a floating tensor, got dtype {lambda_.dtype}", TypeError
+            )
         return
     check_positive(fn, "lambda_", float(lambda_), allow_zero=True)
 
@@ -102,12 +105,16 @@ def _prepare(
     n, d = input.shape
     if weight.dim() != 2 or weight.shape[1] != d or weight.shape[0] < 1:
         raise fail(
-            fn, f"weight must have shape (num_classes, {d}) with num_classes >= 1 to match "
+            fn,
+            f"weight must have shape (num_classes, {d}) with num_classes >= 1 to match "
             f"input {shape_str(input.shape)}, got {shape_str(weight.shape)}",
         )
     if target.shape != (n,):
-        raise fail(fn, f"target must have shape ({n},) to match input "
-                   f"{shape_str(input.shape)}, got {shape_str(target.shape)}")
+        raise fail(
+            fn,
+            f"target must have shape ({n},) to match input "
+            f"{shape_str(input.shape)}, got {shape_str(target.shape)}",
+        )
     check_index(fn, "target", target, weight.shape[0], validate=validate)
     x, w = to_compute(input, weight)
     return x, target.long(), w
@@ -297,8 +304,14 @@ def large_margin_softmax_loss(
     m = _check_integer_margin(fn, margin)
     _check_lambda(fn, lambda_)
     return _margin_cross_entropy(
-        fn, input, target, weight, magnitude="product", target_cos=_annealed(lambda_, m),
-        reduction=reduction, validate=validate,
+        fn,
+        input,
+        target,
+        weight,
+        magnitude="product",
+        target_cos=_annealed(lambda_, m),
+        reduction=reduction,
+        validate=validate,
     )
 
 
@@ -354,8 +367,14 @@ def sphereface_loss(
     m = _check_integer_margin(fn, margin)
     _check_lambda(fn, lambda_)
     return _margin_cross_entropy(
-        fn, input, target, weight, magnitude="input", target_cos=_annealed(lambda_, m),
-        reduction=reduction, validate=validate,
+        fn,
+        input,
+        target,
+        weight,
+        magnitude="input",
+        target_cos=_annealed(lambda_, m),
+        reduction=reduction,
+        validate=validate,
     )
 
 
@@ -413,8 +432,14 @@ def cosface_loss(
     check_positive(fn, "margin", float(margin), allow_zero=True)
     m = float(margin)
     return _margin_cross_entropy(
-        fn, input, target, weight, magnitude=float(scale), target_cos=lambda c: c - m,
-        reduction=reduction, validate=validate,
+        fn,
+        input,
+        target,
+        weight,
+        magnitude=float(scale),
+        target_cos=lambda c: c - m,
+        reduction=reduction,
+        validate=validate,
     )
 
 
@@ -498,6 +523,12 @@ def arcface_loss(
         return torch.where(c > threshold, phi, c - fallback)
 
     return _margin_cross_entropy(
-        fn, input, target, weight, magnitude=float(scale), target_cos=modify,
-        reduction=reduction, validate=validate,
+        fn,
+        input,
+        target,
+        weight,
+        magnitude=float(scale),
+        target_cos=modify,
+        reduction=reduction,
+        validate=validate,
     )

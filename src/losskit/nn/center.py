@@ -93,13 +93,9 @@ class CenterLoss(nn.Module):
             "centers", torch.zeros(num_classes, feat_dim, device=device, dtype=dtype)
         )
 
-    def forward(
-        self, input: Tensor, target: Tensor, *, weight: Tensor | None = None
-    ) -> Tensor:
+    def forward(self, input: Tensor, target: Tensor, *, weight: Tensor | None = None) -> Tensor:
         """The loss against the current centres; in training mode the centres then move."""
-        loss = F.center_loss(
-            input, target, self.centers, weight=weight, reduction=self.reduction
-        )
+        loss = F.center_loss(input, target, self.centers, weight=weight, reduction=self.reduction)
         if self.training and self.alpha != 0.0:
             # The loss call has checked the labels (when validation is on).
             self.update_centers(input, target, validate=False)
@@ -117,5 +113,7 @@ class CenterLoss(nn.Module):
         self.centers = F.apply_center_update(self.centers, sums, counts, alpha=self.alpha)
 
     def extra_repr(self) -> str:
-        return (f"num_classes={self.num_classes}, feat_dim={self.feat_dim}, "
-                f"alpha={self.alpha!r}, reduction={self.reduction!r}")
+        return (
+            f"num_classes={self.num_classes}, feat_dim={self.feat_dim}, "
+            f"alpha={self.alpha!r}, reduction={self.reduction!r}"
+        )

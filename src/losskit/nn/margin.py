@@ -110,13 +110,21 @@ class _Annealed(_MarginSoftmax):
         name = type(self).__name__
         if isinstance(margin, bool) or not isinstance(margin, int) or margin < 1:
             raise fail(name, f"margin must be an integer >= 1, got {margin!r}")
-        for arg, value in (("base", base), ("gamma", gamma), ("power", power),
-                           ("lambda_min", lambda_min)):
+        for arg, value in (
+            ("base", base),
+            ("gamma", gamma),
+            ("power", power),
+            ("lambda_min", lambda_min),
+        ):
             check_positive(name, arg, float(value), allow_zero=True)
             if not math.isfinite(float(value)):
                 raise fail(name, f"{arg} must be finite, got {value!r}")
         super().__init__(
-            in_features, num_classes, reduction=reduction, device=device, dtype=dtype,
+            in_features,
+            num_classes,
+            reduction=reduction,
+            device=device,
+            dtype=dtype,
             margin=margin,
         )
         self.base = float(base)
@@ -147,8 +155,10 @@ class _Annealed(_MarginSoftmax):
         return loss
 
     def extra_repr(self) -> str:
-        schedule = (f"base={self.base!r}, gamma={self.gamma!r}, power={self.power!r}, "
-                    f"lambda_min={self.lambda_min!r}")
+        schedule = (
+            f"base={self.base!r}, gamma={self.gamma!r}, power={self.power!r}, "
+            f"lambda_min={self.lambda_min!r}"
+        )
         return f"{super().extra_repr()}, {schedule}"
 
 
@@ -197,8 +207,16 @@ class LargeMarginSoftmaxLoss(_Annealed):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__(
-            in_features, num_classes, margin=margin, base=base, gamma=gamma, power=power,
-            lambda_min=lambda_min, reduction=reduction, device=device, dtype=dtype,
+            in_features,
+            num_classes,
+            margin=margin,
+            base=base,
+            gamma=gamma,
+            power=power,
+            lambda_min=lambda_min,
+            reduction=reduction,
+            device=device,
+            dtype=dtype,
         )
 
 
@@ -237,8 +255,16 @@ class SphereFaceLoss(_Annealed):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__(
-            in_features, num_classes, margin=margin, base=base, gamma=gamma, power=power,
-            lambda_min=lambda_min, reduction=reduction, device=device, dtype=dtype,
+            in_features,
+            num_classes,
+            margin=margin,
+            base=base,
+            gamma=gamma,
+            power=power,
+            lambda_min=lambda_min,
+            reduction=reduction,
+            device=device,
+            dtype=dtype,
         )
 
     def logits(self, input: Tensor) -> Tensor:
@@ -287,8 +313,13 @@ class CosFaceLoss(_Scaled):
         check_positive(type(self).__name__, "scale", float(scale))
         check_positive(type(self).__name__, "margin", float(margin), allow_zero=True)
         super().__init__(
-            in_features, num_classes, reduction=reduction, device=device, dtype=dtype,
-            scale=float(scale), margin=float(margin),
+            in_features,
+            num_classes,
+            reduction=reduction,
+            device=device,
+            dtype=dtype,
+            scale=float(scale),
+            margin=float(margin),
         )
 
 
@@ -322,6 +353,12 @@ class ArcFaceLoss(_Scaled):
         if not 0.0 <= float(margin) < math.pi:
             raise fail(type(self).__name__, f"margin must lie in [0, pi) (radians), got {margin!r}")
         super().__init__(
-            in_features, num_classes, reduction=reduction, device=device, dtype=dtype,
-            scale=float(scale), margin=float(margin), easy_margin=bool(easy_margin),
+            in_features,
+            num_classes,
+            reduction=reduction,
+            device=device,
+            dtype=dtype,
+            scale=float(scale),
+            margin=float(margin),
+            easy_margin=bool(easy_margin),
         )
