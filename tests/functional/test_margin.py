@@ -200,6 +200,98 @@ def test_lsoftmax_lambda_infinity_is_softmax_cross_entropy(m):
     )
 
 
+@settings(max_examples=30)
+@given(
+    lam=st.one_of(st.floats(0.0, 1e8), st.just(math.inf)),
+    seed=st.integers(0, 2**16),
+)
+def test_lsoftmax_margin_one_is_softmax_for_any_lambda(lam, seed):
+    x, y, w = data(n=6, d=3, c=4, seed=seed)
+    got = losskit.large_margin_softmax_loss(x, y, w, margin=1, lambda_=lam, reduction="none")
+    expected = tF.cross_entropy(tF.linear(x, w), y, reduction="none")
+    torch.testing.assert_close(got, expected, rtol=1e-11, atol=1e-11)
+
+
+@settings(max_examples=30)
+@given(m=st.integers(1, 10), seed=st.integers(0, 2**16))
+def test_lsoftmax_lambda_infinity_is_softmax_for_any_margin(m, seed):
+    x, y, w = data(n=6, d=3, c=4, seed=seed)
+    got = losskit.large_margin_softmax_loss(x, y, w, margin=m, lambda_=math.inf, reduction="none")
+    expected = tF.cross_entropy(tF.linear(x, w), y, reduction="none")
+    torch.testing.assert_close(got, expected, rtol=1e-11, atol=1e-11)
+
+
+@settings(max_examples=30)
+@given(
+    m=st.integers(2, 6),
+    lam1=st.floats(0.0, 100.0),
+    lam2=st.floats(0.0, 100.0),
+    seed=st.integers(0, 2**16),
+)
+def test_lsoftmax_loss_decreases_as_lambda_grows(m, lam1, lam2, seed):
+    """ψ(θ) <= cos θ, so the annealed target logit, and with it the loss, moves monotonically
+    from the full-margin loss (λ = 0) to plain softmax (λ = ∞)."""
+    x, y, w = data(n=6, d=3, c=4, seed=seed)
+    lo, hi = sorted((lam1, lam2))
+    loss_lo = losskit.large_margin_softmax_loss(x, y, w, margin=m, lambda_=lo, reduction="none")
+    loss_hi = losskit.large_margin_softmax_loss(x, y, w, margin=m, lambda_=hi, reduction="none")
+    assert (loss_lo >= loss_hi - 1e-12).all()
+
+
+def test_no_acos_in_the_loss_or_its_gradient():
+    """The forward value path and the backward use cos θ only (TorchFunctionMode sees every
+    torch call, function or method)."""
+    from torch.overrides import TorchFunctionMode
+
+    class Record(TorchFunctionMode):
+        def __init__(self):
+            super().__init__()
+            self.names = set()
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            self.names.add(getattr(func, "__name__", str(func)))
+            return func(*args, **(kwargs or {}))
+
+    x, y, w = data(seed=8)
+    x.requires_grad_(True)
+    record = Record()
+    with record:
+        for fn in (losskit.large_margin_softmax_loss, losskit.sphereface_loss):
+            fn(x, y, w, margin=4, lambda_=0.5).backward()
+        losskit.arcface_loss(x, y, w).backward()
+    assert "linear" in record.names  # the recorder works
+    assert not {n for n in record.names if "acos" in n or "arccos" in n}
+
+
+@pytest.mark.parametrize("which", ["sphereface", "cosface"])
+def test_normalised_losses_gradient_against_acos_autograd(which):
+    x, y, w = data(seed=42)
+    xa, wa = x.clone().requires_grad_(True), w.clone().requires_grad_(True)
+    xb, wb = x.clone().requires_grad_(True), w.clone().requires_grad_(True)
+    if which == "sphereface":
+        losskit.sphereface_loss(xa, y, wa, margin=3, lambda_=0.2).backward()
+        textbook_lsoftmax(xb, y, wb, 3, 0.2, normalize_weight=True).mean().backward()
+    else:
+        losskit.cosface_loss(xa, y, wa, scale=16.0, margin=0.3).backward()
+        textbook_cosface(xb, y, wb, 16.0, 0.3).mean().backward()
+    torch.testing.assert_close(xa.grad, xb.grad, rtol=1e-8, atol=1e-10)
+    torch.testing.assert_close(wa.grad, wb.grad, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("m", [2, 4])
+def test_lsoftmax_gradgradcheck_near_boundaries(m):
+    boundaries = torch.tensor([k * math.pi / m for k in range(1, m)], dtype=F64)
+    x = at_angle(torch.cat([boundaries - 1e-3, boundaries + 1e-3]))
+    y = torch.zeros(len(x), dtype=torch.long)
+    w = torch.tensor([[1.3, 0.0], [0.2, -0.9], [-0.7, 0.4]], dtype=F64)
+
+    def f(x_, w_):
+        return losskit.large_margin_softmax_loss(x_, y, w_, margin=m, lambda_=0.3, reduction="sum")
+
+    inputs = (x.clone().requires_grad_(True), w.clone().requires_grad_(True))
+    assert torch.autograd.gradgradcheck(f, inputs, eps=1e-7, atol=1e-5, rtol=1e-4)
+
+
 @pytest.mark.parametrize("m", [2, 3, 4, 5, 6])
 @pytest.mark.parametrize("delta", [1e-3, -1e-3, 1e-5, -1e-5])
 def test_lsoftmax_gradcheck_across_boundaries(m, delta):
@@ -257,6 +349,14 @@ def test_lsoftmax_large_and_zero_features_are_finite():
     loss.backward()
     assert torch.isfinite(loss)
     assert torch.isfinite(x.grad).all() and torch.isfinite(w.grad).all()
+
+
+def test_numpy_integer_margin_is_accepted():
+    np = pytest.importorskip("numpy")
+    x, y, w = data(seed=9)
+    a = losskit.large_margin_softmax_loss(x, y, w, margin=np.int64(3))
+    torch.testing.assert_close(a, losskit.large_margin_softmax_loss(x, y, w, margin=3))
+    assert lnn.SphereFaceLoss(6, 5, margin=np.int32(2)).options()["margin"] == 2
 
 
 def test_lambda_tensor_equals_float():

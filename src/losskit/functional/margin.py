@@ -44,6 +44,7 @@ clamped away from zero in the division), so every value and gradient stays finit
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 
 import torch
@@ -73,9 +74,10 @@ _NORM_EPS = 1e-12
 
 
 def _check_integer_margin(fn: str, margin: object) -> int:
-    if isinstance(margin, bool) or not isinstance(margin, int) or margin < 1:
+    """``margin`` must be an integer (Python or NumPy, not bool) ``>= 1``; returns an ``int``."""
+    if isinstance(margin, bool) or not isinstance(margin, numbers.Integral) or margin < 1:
         raise fail(fn, f"margin must be an integer >= 1, got {margin!r}")
-    return margin
+    return int(margin)
 
 
 def _check_lambda(fn: str, lambda_: float | Tensor) -> None:

@@ -35,6 +35,7 @@ from torch import Tensor, nn
 from .. import functional as F
 from .._core.checks import check_positive, fail
 from .._core.reduction import REDUCTIONS, check_reduction
+from ..functional.margin import _check_integer_margin
 
 __all__ = ["ArcFaceLoss", "CosFaceLoss", "LargeMarginSoftmaxLoss", "SphereFaceLoss"]
 
@@ -108,8 +109,7 @@ class _Annealed(_MarginSoftmax):
         dtype: torch.dtype | None = None,
     ) -> None:
         name = type(self).__name__
-        if isinstance(margin, bool) or not isinstance(margin, int) or margin < 1:
-            raise fail(name, f"margin must be an integer >= 1, got {margin!r}")
+        margin = _check_integer_margin(name, margin)
         for arg, value in (
             ("base", base),
             ("gamma", gamma),
