@@ -260,9 +260,9 @@ def large_margin_softmax_loss(
         {1 + \lambda}
 
     The non-target logits are the plain ``F.linear`` logits :math:`W_j^\top x_i`; ψ is
-    :func:`large_margin_psi`. ``lambda_ = 0`` is the paper's final
-    objective; large λ (the start of the annealing) is close to plain softmax cross-entropy,
-    which :math:`m = 1` (any λ) and :math:`\lambda = \infty` (any m) give exactly.
+    :func:`large_margin_psi`. ``lambda_ = 0`` is the paper's final objective; a large λ (the
+    start of the annealing) is close to plain softmax cross-entropy, which :math:`m = 1` (any
+    λ) and :math:`\lambda = \infty` (any m) give exactly.
 
     Args:
         input: features :math:`x`, ``(N, D)``, floating.
@@ -295,7 +295,9 @@ def large_margin_softmax_loss(
         >>> w = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
         >>> large_margin_softmax_loss(x, torch.tensor([0]), w, margin=2)  # θ = π/4, ψ = 0
         tensor(1.3133)
-        >>> torch.nn.functional.cross_entropy(x @ w.T, torch.tensor([0]))  # margin=1 equals it
+        >>> large_margin_softmax_loss(x, torch.tensor([0]), w, margin=1)  # plain softmax CE
+        tensor(0.6931)
+        >>> torch.nn.functional.cross_entropy(x @ w.T, torch.tensor([0]))
         tensor(0.6931)
 
     References:
