@@ -62,14 +62,17 @@ def test_update_by_hand_with_repeated_and_absent_classes():
 
 
 def test_statistics_and_update_helpers_by_hand():
-    sums, counts = losskit.center_update_statistics(X, Y, CENTERS)
+    sums, counts = losskit.center_update_statistics(X.clone().requires_grad_(True), Y, CENTERS)
+    assert not sums.requires_grad and not counts.requires_grad
     torch.testing.assert_close(
         sums, torch.tensor([[-4.0, -3.0], [0.0, 0.0], [0.0, -2.0], [0.0, 0.0]], dtype=F64)
     )
     torch.testing.assert_close(counts, torch.tensor([3.0, 0.0, 2.0, 0.0], dtype=F64))
+    before = CENTERS.clone()
     torch.testing.assert_close(
         losskit.apply_center_update(CENTERS, sums, counts, alpha=0.5), HAND_CENTERS
     )
+    torch.testing.assert_close(CENTERS, before, rtol=0, atol=0)  # out of place
 
 
 @settings(max_examples=25)
