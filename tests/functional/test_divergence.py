@@ -41,8 +41,9 @@ def test_kl_div_parity_every_reduction(log_target, shape, generator) -> None:  #
     kind = "log_probs" if log_target else "probs"
     c = shape[1]
     for reduction in REDUCTIONS:
-        ours = kl_divergence(log_q, t, input_kind="log_probs", target_kind=kind,
-                             reduction=reduction)
+        ours = kl_divergence(
+            log_q, t, input_kind="log_probs", target_kind=kind, reduction=reduction
+        )
         torch_red = "none" if reduction == "none" else reduction
         theirs = tF.kl_div(log_q, t, reduction=torch_red, log_target=log_target)
         if reduction == "none":
@@ -59,9 +60,7 @@ def test_kl_div_parity_every_reduction(log_target, shape, generator) -> None:  #
 def test_batchmean_and_sum_equal_kl_div_defaults(generator) -> None:  # type: ignore[no-untyped-def]
     logits, p = _pair(generator)
     log_q = tF.log_softmax(logits, 1)
-    torch.testing.assert_close(
-        kl_divergence(logits, p), tF.kl_div(log_q, p, reduction="batchmean")
-    )
+    torch.testing.assert_close(kl_divergence(logits, p), tF.kl_div(log_q, p, reduction="batchmean"))
     torch.testing.assert_close(
         kl_divergence(logits, p, reduction="sum"), tF.kl_div(log_q, p, reduction="sum")
     )
@@ -74,13 +73,22 @@ def test_kinds_agree(input_kind, target_kind, generator) -> None:  # type: ignor
     b = torch.randn(5, 4, generator=generator, dtype=torch.float64)
 
     def as_kind(logits: torch.Tensor, kind: str) -> torch.Tensor:
-        return {"logits": logits, "log_probs": tF.log_softmax(logits, 1),
-                "probs": torch.softmax(logits, 1)}[kind]
+        return {
+            "logits": logits,
+            "log_probs": tF.log_softmax(logits, 1),
+            "probs": torch.softmax(logits, 1),
+        }[kind]
 
-    expected = tF.kl_div(tF.log_softmax(a, 1), tF.log_softmax(b, 1), log_target=True,
-                         reduction="none").sum(1)
-    got = kl_divergence(as_kind(a, input_kind), as_kind(b, target_kind), input_kind=input_kind,
-                        target_kind=target_kind, reduction="none")
+    expected = tF.kl_div(
+        tF.log_softmax(a, 1), tF.log_softmax(b, 1), log_target=True, reduction="none"
+    ).sum(1)
+    got = kl_divergence(
+        as_kind(a, input_kind),
+        as_kind(b, target_kind),
+        input_kind=input_kind,
+        target_kind=target_kind,
+        reduction="none",
+    )
     torch.testing.assert_close(got, expected)
 
 
@@ -159,13 +167,15 @@ def test_normal_closed_form_and_direction(generator) -> None:  # type: ignore[no
 
 def test_distribution_weight_and_module(generator) -> None:  # type: ignore[no-untyped-def]
     a = Normal(torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64))
-    b = Normal(torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64),
-               torch.ones(3, dtype=torch.float64))
+    b = Normal(
+        torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64), torch.ones(3, dtype=torch.float64)
+    )
     w = torch.tensor([1.0, 2.0, 0.0], dtype=torch.float64)
     per = torch.tensor([0.0, 0.5, 2.0], dtype=torch.float64)  # (mu1 - mu2)^2 / 2
     torch.testing.assert_close(kl_divergence(a, b, weight=w, reduction="none"), per * w)
-    torch.testing.assert_close(kl_divergence(a, b, weight=w, reduction="sum"), torch.tensor(
-        1.0, dtype=torch.float64))
+    torch.testing.assert_close(
+        kl_divergence(a, b, weight=w, reduction="sum"), torch.tensor(1.0, dtype=torch.float64)
+    )
     torch.testing.assert_close(losskit.nn.KLDivergence(reduction="none")(a, b), per)
 
 
@@ -198,8 +208,10 @@ def test_tensorflow_distributions_kl(case: dict) -> None:
 
 def test_normal_monte_carlo() -> None:
     gen = torch.Generator().manual_seed(1)
-    a, b = Normal(torch.tensor(0.3, dtype=torch.float64), torch.tensor(0.8, dtype=torch.float64)), \
-        Normal(torch.tensor(-0.5, dtype=torch.float64), torch.tensor(1.7, dtype=torch.float64))
+    a, b = (
+        Normal(torch.tensor(0.3, dtype=torch.float64), torch.tensor(0.8, dtype=torch.float64)),
+        Normal(torch.tensor(-0.5, dtype=torch.float64), torch.tensor(1.7, dtype=torch.float64)),
+    )
     z = 0.3 + 0.8 * torch.randn(400_000, generator=gen, dtype=torch.float64)
     mc = (a.log_prob(z) - b.log_prob(z)).mean()
     got = kl_divergence(a, b, reduction="none")
@@ -210,8 +222,13 @@ def test_normal_monte_carlo() -> None:
 def test_categorical_closed_form(generator) -> None:  # type: ignore[no-untyped-def]
     pa = torch.softmax(torch.randn(4, 6, generator=generator, dtype=torch.float64), -1)
     pb = torch.softmax(torch.randn(4, 6, generator=generator, dtype=torch.float64), -1)
-    expected = torch.tensor([sum(float(pa[i, j]) * math.log(float(pa[i, j] / pb[i, j]))
-                                 for j in range(6)) for i in range(4)], dtype=torch.float64)
+    expected = torch.tensor(
+        [
+            sum(float(pa[i, j]) * math.log(float(pa[i, j] / pb[i, j])) for j in range(6))
+            for i in range(4)
+        ],
+        dtype=torch.float64,
+    )
     got = kl_divergence(Categorical(probs=pa), Categorical(probs=pb), reduction="none")
     torch.testing.assert_close(got, expected)
     # the tensor form with the roles of the arguments swapped gives the same numbers
@@ -225,8 +242,11 @@ def test_allow_nan_stats() -> None:
     b = Normal(torch.zeros(2), torch.ones(2))
     got = kl_divergence(a, b, reduction="none")
     assert float(got[0]) == 0.0 and math.isnan(float(got[1]))
-    with pytest.raises(ValueError, match=r"^kl_divergence: result must not be NaN when "
-                                         r"allow_nan_stats=False, got 1 NaN value\(s\)$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^kl_divergence: result must not be NaN when "
+        r"allow_nan_stats=False, got 1 NaN value\(s\)$",
+    ):
         kl_divergence(a, b, allow_nan_stats=False, reduction="none")
     ok = Normal(torch.zeros(2), torch.ones(2))
     torch.testing.assert_close(kl_divergence(ok, b, allow_nan_stats=False), torch.tensor(0.0))
@@ -238,8 +258,9 @@ def test_distribution_errors() -> None:
         kl_divergence(n, torch.zeros(2))
     with pytest.raises(ValueError, match="must keep their defaults"):
         kl_divergence(n, n, input_kind="probs")
-    with pytest.raises(TypeError, match="registered analytic KL divergence, got Normal and "
-                                        "Categorical"):
+    with pytest.raises(
+        TypeError, match="registered analytic KL divergence, got Normal and Categorical"
+    ):
         kl_divergence(n, Categorical(probs=torch.tensor([0.5, 0.5])))
 
 
@@ -267,8 +288,10 @@ def test_kl_nonnegative_pinsker_and_identity(rows: list[list[float]]) -> None:
     self_kl = kl_divergence(b, p, reduction="none")
     torch.testing.assert_close(self_kl, torch.zeros_like(self_kl), atol=1e-12, rtol=0)
     torch.testing.assert_close(
-        kl_divergence(p, p, input_kind="probs", reduction="none"), torch.zeros_like(self_kl),
-        atol=1e-12, rtol=0,
+        kl_divergence(p, p, input_kind="probs", reduction="none"),
+        torch.zeros_like(self_kl),
+        atol=1e-12,
+        rtol=0,
     )
 
 
@@ -284,8 +307,10 @@ def test_kl_is_cross_entropy_minus_entropy(rows: list[list[float]]) -> None:
     )
 
 
-@given(st.lists(st.floats(0, 1, allow_nan=False), min_size=2, max_size=6),
-       st.lists(st.booleans(), min_size=2, max_size=6))
+@given(
+    st.lists(st.floats(0, 1, allow_nan=False), min_size=2, max_size=6),
+    st.lists(st.booleans(), min_size=2, max_size=6),
+)
 def test_zeros_in_target_are_finite(raw: list[float], zero: list[bool]) -> None:
     n = min(len(raw), len(zero))
     p = torch.tensor(raw[:n], dtype=torch.float64) + 0.01
@@ -324,8 +349,9 @@ def test_log_target_minus_inf_is_zero_not_nan() -> None:
     log_q = torch.log(torch.tensor([[0.2, 0.8]]))
     log_p = torch.tensor([[float("-inf"), 0.0]])
     assert math.isnan(float(tF.kl_div(log_q, log_p, log_target=True, reduction="sum")))
-    got = kl_divergence(log_q, log_p, input_kind="log_probs", target_kind="log_probs",
-                        reduction="sum")
+    got = kl_divergence(
+        log_q, log_p, input_kind="log_probs", target_kind="log_probs", reduction="sum"
+    )
     torch.testing.assert_close(got, -torch.log(torch.tensor(0.8)))
 
 
@@ -377,8 +403,9 @@ def test_validation() -> None:
     with pytest.raises(ValueError, match=r"^kl_divergence: target must lie in \[-inf, 0\]"):
         kl_divergence(torch.zeros(1, 2), torch.tensor([[0.5, -0.5]]), target_kind="log_probs")
     # off: the formula runs on whatever arrives
-    got = kl_divergence(torch.zeros(1, 2), torch.tensor([[1.5, 0.5]]), validate=False,
-                        reduction="sum")
+    got = kl_divergence(
+        torch.zeros(1, 2), torch.tensor([[1.5, 0.5]]), validate=False, reduction="sum"
+    )
     torch.testing.assert_close(got, torch.tensor(1.5 * math.log(3.0) + 0.5 * math.log(1.0)))
 
 

@@ -33,8 +33,11 @@ def _ww_loop(x: torch.Tensor, y: torch.Tensor, margin: float = 1.0, p: int = 1) 
     out = []
     for n in range(x.shape[0]):
         yn = int(y[n])
-        terms = [max(0.0, margin + float(x[n, j]) - float(x[n, yn])) ** p
-                 for j in range(x.shape[1]) if j != yn]
+        terms = [
+            max(0.0, margin + float(x[n, j]) - float(x[n, yn])) ** p
+            for j in range(x.shape[1])
+            if j != yn
+        ]
         out.append(sum(terms))
     return torch.tensor(out, dtype=torch.float64)
 
@@ -158,9 +161,12 @@ def test_multi_margin_loss_parity(p, margin, weighted, reduction, generator) -> 
     y = torch.randint(0, c, (10,), generator=generator)
     w = torch.rand(c, generator=generator, dtype=torch.float64) + 0.5 if weighted else None
     theirs = tF.multi_margin_loss(x, y, p=p, margin=margin, weight=w, reduction=reduction)
-    ours = multiclass_hinge_loss(
-        x, y, variant="weston_watkins", p=p, margin=margin, weight=w, reduction=reduction
-    ) / c
+    ours = (
+        multiclass_hinge_loss(
+            x, y, variant="weston_watkins", p=p, margin=margin, weight=w, reduction=reduction
+        )
+        / c
+    )
     torch.testing.assert_close(ours, theirs)
     g_theirs = torch.autograd.grad(theirs.sum(), x)[0]
     g_ours = torch.autograd.grad(ours.sum(), x)[0]
@@ -191,8 +197,7 @@ def test_multiclass_against_loops(p, margin, generator) -> None:  # type: ignore
         multiclass_hinge_loss(x, y, margin=margin, p=p, reduction="none"), _cs_loop(x, y, margin, p)
     )
     torch.testing.assert_close(
-        multiclass_hinge_loss(x, y, margin=margin, p=p, variant="weston_watkins",
-                              reduction="none"),
+        multiclass_hinge_loss(x, y, margin=margin, p=p, variant="weston_watkins", reduction="none"),
         _ww_loop(x, y, margin, p),
     )
 
@@ -214,7 +219,7 @@ def test_multiclass_class_weight_and_mean_divisor() -> None:
     w = torch.tensor([2.0, 1.0, 0.5], dtype=torch.float64)
     unweighted = _cs_loop(x, y)  # [0.5, 1.1]
     torch.testing.assert_close(
-        multiclass_hinge_loss(x, y, weight=w, reduction="none"), unweighted * torch.tensor([2, .5])
+        multiclass_hinge_loss(x, y, weight=w, reduction="none"), unweighted * torch.tensor([2, 0.5])
     )
     # "mean" divides by the number of samples, as multi_margin_loss (not by the summed weights)
     torch.testing.assert_close(
@@ -232,8 +237,7 @@ def test_multiclass_spatial_and_dim(variant, generator) -> None:  # type: ignore
     got = multiclass_hinge_loss(x, y, variant=variant, reduction="none")
     torch.testing.assert_close(got, expected)
     # classes last, addressed with a negative dim
-    got_last = multiclass_hinge_loss(x.movedim(1, -1), y, dim=-1, variant=variant,
-                                     reduction="none")
+    got_last = multiclass_hinge_loss(x.movedim(1, -1), y, dim=-1, variant=variant, reduction="none")
     torch.testing.assert_close(got_last, expected)
 
 
@@ -264,8 +268,9 @@ def test_hinge_properties(pairs: list[tuple[float, int]], margin: float) -> None
     assert bool((h >= 0).all())
     # the two label conventions agree, whether detected or stated
     for labels, y in (("auto", ypm), ("pm1", ypm), ("01", y01)):
-        torch.testing.assert_close(hinge_loss(x, y, margin=margin, labels=labels,
-                                              reduction="none"), h)
+        torch.testing.assert_close(
+            hinge_loss(x, y, margin=margin, labels=labels, reduction="none"), h
+        )
     # integer and boolean labels read like floats
     torch.testing.assert_close(hinge_loss(x, y01.long(), margin=margin, reduction="none"), h)
     torch.testing.assert_close(hinge_loss(x, y01.bool(), margin=margin, reduction="none"), h)
@@ -290,11 +295,11 @@ def test_hinge_properties(pairs: list[tuple[float, int]], margin: float) -> None
 def test_crammer_singer_at_most_weston_watkins(args, margin: float, p: int) -> None:  # type: ignore[no-untyped-def]
     c, rows, data = args
     x = torch.tensor(rows, dtype=torch.float64)
-    y = torch.tensor(data.draw(st.lists(st.integers(0, c - 1), min_size=len(rows),
-                                        max_size=len(rows))))
+    y = torch.tensor(
+        data.draw(st.lists(st.integers(0, c - 1), min_size=len(rows), max_size=len(rows)))
+    )
     cs = multiclass_hinge_loss(x, y, margin=margin, p=p, reduction="none")
-    ww = multiclass_hinge_loss(x, y, margin=margin, p=p, variant="weston_watkins",
-                               reduction="none")
+    ww = multiclass_hinge_loss(x, y, margin=margin, p=p, variant="weston_watkins", reduction="none")
     assert bool((cs >= 0).all())
     assert bool((cs <= ww + 1e-12).all())
     # with two classes there is one rival: the variants coincide
@@ -308,8 +313,9 @@ def test_crammer_singer_at_most_weston_watkins(args, margin: float, p: int) -> N
     st.lists(st.tuples(_score, _score, st.sampled_from([0, 1])), min_size=1, max_size=12),
     st.floats(0.0, 3.0),
 )
-def test_two_classes_reduce_to_binary_hinge(rows: list[tuple[float, float, int]],
-                                            margin: float) -> None:
+def test_two_classes_reduce_to_binary_hinge(
+    rows: list[tuple[float, float, int]], margin: float
+) -> None:
     # With two classes, both variants are the binary hinge on the score difference x1 - x0.
     x = torch.tensor([[a, b] for a, b, _ in rows], dtype=torch.float64)
     y = torch.tensor([c for _, _, c in rows])
@@ -326,8 +332,11 @@ def test_two_classes_reduce_to_binary_hinge(rows: list[tuple[float, float, int]]
 
 def test_label_validation_errors() -> None:
     x = torch.zeros(3)
-    with pytest.raises(ValueError, match=r"^hinge_loss: target must hold labels in \{0, 1\} or "
-                                         r"\{-1, 1\}, got 0\.5$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^hinge_loss: target must hold labels in \{0, 1\} or "
+        r"\{-1, 1\}, got 0\.5$",
+    ):
         hinge_loss(x, torch.tensor([0.0, 0.5, 1.0]))
     with pytest.raises(ValueError, match="got both 0 and -1"):
         hinge_loss(x, torch.tensor([-1.0, 0.0, 1.0]))
@@ -384,8 +393,9 @@ def test_binary_extremes(fn, dtype, scale) -> None:  # type: ignore[no-untyped-d
     expected = torch.tensor([1 + scale, 0.0, 0.0, 1 + scale, 1.0]).float()
     if fn is squared_hinge_loss:
         expected = expected.square()
-    torch.testing.assert_close(loss, expected, rtol=1e-2 if dtype != torch.float32 else 1e-6,
-                               atol=0)
+    torch.testing.assert_close(
+        loss, expected, rtol=1e-2 if dtype != torch.float32 else 1e-6, atol=0
+    )
     loss.sum().backward()
     assert x.grad is not None and bool(torch.isfinite(x.grad).all())
 
@@ -412,16 +422,18 @@ def test_inputs_unmodified_and_module(generator) -> None:  # type: ignore[no-unt
     x0, y0, w0 = x.clone(), y.clone(), w.clone()
     module = losskit.nn.MulticlassHingeLoss(variant="weston_watkins", weight=w, reduction="sum")
     torch.testing.assert_close(
-        module(x, y), multiclass_hinge_loss(x, y, variant="weston_watkins", weight=w,
-                                            reduction="sum"),
+        module(x, y),
+        multiclass_hinge_loss(x, y, variant="weston_watkins", weight=w, reduction="sum"),
     )
     assert "weight" in dict(module.named_buffers())
     assert torch.equal(x, x0) and torch.equal(y, y0) and torch.equal(w, w0)
     yb = torch.randint(0, 2, (5, 3), generator=generator)
-    torch.testing.assert_close(losskit.nn.HingeLoss(margin=0.5)(x, yb),
-                               hinge_loss(x, yb, margin=0.5))
-    torch.testing.assert_close(losskit.nn.SquaredHingeLoss(labels="01")(x, yb),
-                               squared_hinge_loss(x, yb, labels="01"))
+    torch.testing.assert_close(
+        losskit.nn.HingeLoss(margin=0.5)(x, yb), hinge_loss(x, yb, margin=0.5)
+    )
+    torch.testing.assert_close(
+        losskit.nn.SquaredHingeLoss(labels="01")(x, yb), squared_hinge_loss(x, yb, labels="01")
+    )
 
 
 @pytest.mark.slow
@@ -431,8 +443,9 @@ def test_compiles_without_graph_break(generator) -> None:  # type: ignore[no-unt
     y = torch.randint(0, 2, (4, 6), generator=generator).float() * 2 - 1
 
     def both(x: torch.Tensor, y: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        binary = hinge_loss(x, y, validate=False) + squared_hinge_loss(x, (y + 1) / 2,
-                                                                       validate=False)
+        binary = hinge_loss(x, y, validate=False) + squared_hinge_loss(
+            x, (y + 1) / 2, validate=False
+        )
         multi = multiclass_hinge_loss(x, labels, variant="weston_watkins", validate=False)
         return binary + multi + multiclass_hinge_loss(x, labels, validate=False)
 

@@ -118,6 +118,9 @@ class LossSpec:
             building the module and the sample with which the functional must give the same
             result (for example with the module's weight passed explicitly). The default builds
             ``module(**sample.options, reduction=reduction)`` and reuses ``sample``.
+        module_args: the positional arguments of the module's ``forward`` for a sample; by
+            default ``sample.args`` (a parametric module owns what its functional takes
+            explicitly, e.g. ``lambda s: s.args[:2]`` when the weight is the third argument).
         curve: for plots: ``x -> (input, target)`` turning a 1-D sweep of the prediction (or of
             the error) into a call; ``None`` when a 1-D curve makes no sense.
         summary: one line for ``losskit list``.
@@ -138,8 +141,13 @@ class LossSpec:
     compile: bool = True
     low_precision: bool = True
     make_module: Callable[[Sample, str], tuple[nn.Module, Sample]] | None = None
+    module_args: Callable[[Sample], tuple[Any, ...]] | None = None
     curve: Callable[[Tensor], tuple[Tensor, Tensor]] | None = None
     summary: str = ""
+
+    def forward_args(self, sample: Sample) -> tuple[Any, ...]:
+        """The positional arguments with which the module twin is called on ``sample``."""
+        return self.module_args(sample) if self.module_args is not None else sample.args
 
     def build_module(self, sample: Sample, reduction: str) -> tuple[nn.Module, Sample]:
         """The module twin configured like ``sample``, and the matching functional sample."""

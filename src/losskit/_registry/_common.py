@@ -10,7 +10,7 @@ from torch import Tensor
 
 from .._core.registry import ErrorCase, Sample, SampleFn
 
-__all__ = ["pair_sampler", "pointwise_errors", "randn", "uniform"]
+__all__ = ["input_and_target", "pair_sampler", "pointwise_errors", "randn", "uniform"]
 
 
 def randn(
@@ -99,3 +99,9 @@ def pointwise_errors(fn: str, *, options: Mapping[str, Any] | None = None) -> li
             rf"^{fn}: weight of shape \(5,\) does not broadcast to the unreduced loss shape",
         ),
     ]
+
+
+def input_and_target(sample: Sample) -> tuple[Any, ...]:
+    """``module_args`` of a parametric module: it owns the weight (or centres) that its
+    functional takes as third argument, so its ``forward`` gets only input and target."""
+    return tuple(sample.args[:2])

@@ -8,8 +8,7 @@ from torch import Tensor, nn
 from .. import functional as F
 from .. import nn as lnn
 from .._core.registry import ErrorCase, LossSpec, Sample, register
-from ._common import randn
-from .margin import OwnedParameterCall
+from ._common import input_and_target, randn
 
 _DIM, _CLASSES = 3, 4
 
@@ -31,7 +30,7 @@ def _make_module(sample: Sample, reduction: str) -> tuple[nn.Module, Sample]:
     )
     with torch.no_grad():
         module.centers.copy_(c)
-    return OwnedParameterCall(module), Sample((x, y, module.centers.clone()), dict(sample.options))
+    return module, Sample((x, y, module.centers.clone()), dict(sample.options))
 
 
 def _textbook(x: Tensor, y: Tensor, c: Tensor) -> Tensor:
@@ -123,6 +122,7 @@ register(
         reference_name="1/2 ||x_i - c_{y_i}||^2, float64 loop",
         grad_args=(0, 2),
         make_module=_make_module,
+        module_args=input_and_target,
         summary="Centre loss 1/2 ||x - c_y||^2; centres follow the paper's update rule.",
     ),
 )

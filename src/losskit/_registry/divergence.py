@@ -44,7 +44,6 @@ def _reference(
     return tF.kl_div(log_q, log_p, log_target=True, reduction="none").sum(dim)
 
 
-
 _errors = [
     ErrorCase(
         "shape mismatch",

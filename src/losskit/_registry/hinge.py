@@ -50,8 +50,9 @@ def _multiclass_ref(
     """Crammer–Singer as max_j (margin [j != y] + x_j) - x_y; Weston–Watkins as C times
     ``torch.nn.functional.multi_margin_loss`` (classes along dim 1)."""
     if variant == "weston_watkins":
-        return tF.multi_margin_loss(x, y, p=p, margin=margin, weight=weight, reduction="none") * (
-            x.shape[1]
+        return (
+            tF.multi_margin_loss(x, y, p=p, margin=margin, weight=weight, reduction="none")
+            * (x.shape[1])
         )
     delta = margin * (1 - tF.one_hot(y, x.shape[1]).to(x.dtype))
     loss = (delta + x).amax(dim=1) - x.gather(1, y[:, None]).squeeze(1)
@@ -71,14 +72,28 @@ def _bad_labels(fn: str, target: Tensor, match: str, **opts: object) -> ErrorCas
 def _binary_errors(fn: str) -> list[ErrorCase]:
     return [
         *pointwise_errors(fn),
-        _bad_labels(fn, torch.tensor([0.0, 0.5, 1.0]), r"hold labels in \{0, 1\} or \{-1, 1\}, "
-                    r"got 0\.5"),
+        _bad_labels(
+            fn,
+            torch.tensor([0.0, 0.5, 1.0]),
+            r"hold labels in \{0, 1\} or \{-1, 1\}, "
+            r"got 0\.5",
+        ),
         _bad_labels(fn, torch.tensor([0, 2, 1]), r"hold labels in \{0, 1\} or \{-1, 1\}, got 2"),
         _bad_labels(fn, torch.tensor([-1.0, 0.0, 1.0]), r"use one label convention"),
-        _bad_labels(fn, torch.tensor([-1.0, 1.0]), r"hold labels in \{0, 1\} \(labels='01'\), "
-                    r"got -1", labels="01"),
-        _bad_labels(fn, torch.tensor([0.0, 1.0]), r"hold labels in \{-1, 1\} \(labels='pm1'\), "
-                    r"got 0", labels="pm1"),
+        _bad_labels(
+            fn,
+            torch.tensor([-1.0, 1.0]),
+            r"hold labels in \{0, 1\} \(labels='01'\), "
+            r"got -1",
+            labels="01",
+        ),
+        _bad_labels(
+            fn,
+            torch.tensor([0.0, 1.0]),
+            r"hold labels in \{-1, 1\} \(labels='pm1'\), "
+            r"got 0",
+            labels="pm1",
+        ),
         ErrorCase(
             "unknown labels option",
             lambda: Sample((torch.zeros(2), torch.ones(2)), {"labels": "signed"}),

@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from .. import functional as F
 from .. import nn as lnn
 from .._core.registry import ErrorCase, LossSpec, Sample, SampleFn, register
-from ._common import randn
+from ._common import input_and_target, randn
 
 _IN, _CLASSES = 5, 4
 
@@ -36,21 +36,6 @@ def margin_sampler(
         return Sample((x, y, w), dict(options))
 
     return sample
-
-
-class OwnedParameterCall(nn.Module):
-    """Calls a parametric loss module with the functional's positional arguments.
-
-    The wrapped module owns its weight (or centres), copied from the sample when it was built,
-    so the third positional argument, the functional's explicit weight, is not passed on.
-    """
-
-    def __init__(self, inner: nn.Module) -> None:
-        super().__init__()
-        self.inner = inner
-
-    def forward(self, input: Tensor, target: Tensor, _owned: Tensor) -> Tensor:
-        return self.inner(input, target)
 
 
 def _annealed_module(
@@ -79,7 +64,7 @@ def _annealed_module(
         dtype = torch.float64 if x.dtype == torch.float64 else torch.float32
         lam = float(module.current_lambda(dtype))
         options = {**sample.options, "lambda_": lam}
-        return OwnedParameterCall(module), Sample((x, y, module.weight.detach().clone()), options)
+        return module, Sample((x, y, module.weight.detach().clone()), options)
 
     return make
 
@@ -99,9 +84,7 @@ def _scaled_module(
         )
         with torch.no_grad():
             module.weight.copy_(w)
-        return OwnedParameterCall(module), Sample(
-            (x, y, module.weight.detach().clone()), dict(sample.options)
-        )
+        return module, Sample((x, y, module.weight.detach().clone()), dict(sample.options))
 
     return make
 
@@ -333,6 +316,7 @@ register(
         reference_name="L-Softmax textbook formula (acos, floor, cos(m theta)), float64",
         grad_args=(0, 2),
         make_module=_annealed_module(lnn.LargeMarginSoftmaxLoss),
+        module_args=input_and_target,
         summary="L-Softmax: multiplicative angular margin psi(theta) with lambda annealing.",
     ),
     LossSpec(
@@ -346,6 +330,7 @@ register(
         reference_name="A-Softmax textbook formula, float64",
         grad_args=(0, 2),
         make_module=_annealed_module(lnn.SphereFaceLoss),
+        module_args=input_and_target,
         summary="SphereFace (A-Softmax): L-Softmax margin with normalised class weights.",
     ),
     LossSpec(
@@ -359,6 +344,7 @@ register(
         reference_name="CosFace textbook formula, float64",
         grad_args=(0, 2),
         make_module=_scaled_module(lnn.CosFaceLoss),
+        module_args=input_and_target,
         summary="CosFace / AM-Softmax: additive cosine margin s(cos theta - m).",
     ),
     LossSpec(
@@ -372,6 +358,7 @@ register(
         reference_name="ArcFace textbook formula (cos(theta + m), insightface fallback), float64",
         grad_args=(0, 2),
         make_module=_scaled_module(lnn.ArcFaceLoss),
+        module_args=input_and_target,
         summary="ArcFace: additive angular margin s cos(theta + m).",
     ),
 )

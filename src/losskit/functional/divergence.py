@@ -114,20 +114,25 @@ def _distribution_kl(
 ) -> Tensor:
     if not (isinstance(a, Distribution) and isinstance(b, Distribution)):
         raise fail(
-            fn, "input and target must both be tensors or both torch.distributions."
-            f"Distribution objects, got {type(a).__name__} and {type(b).__name__}", TypeError,
+            fn,
+            "input and target must both be tensors or both torch.distributions."
+            f"Distribution objects, got {type(a).__name__} and {type(b).__name__}",
+            TypeError,
         )
     if dim != 1 or input_kind != "logits" or target_kind != "probs":
         raise fail(
-            fn, "dim, input_kind and target_kind must keep their defaults for Distribution "
+            fn,
+            "dim, input_kind and target_kind must keep their defaults for Distribution "
             f"arguments, got dim={dim!r}, input_kind={input_kind!r}, target_kind={target_kind!r}",
         )
     try:
         return torch.distributions.kl_divergence(a, b)
     except NotImplementedError:
         raise fail(
-            fn, "input and target must be a pair of distributions with a registered analytic "
-            f"KL divergence, got {type(a).__name__} and {type(b).__name__}", TypeError,
+            fn,
+            "input and target must be a pair of distributions with a registered analytic "
+            f"KL divergence, got {type(a).__name__} and {type(b).__name__}",
+            TypeError,
         ) from None
 
 
@@ -196,8 +201,9 @@ def kl_divergence(
     """
     fn = "kl_divergence"
     if isinstance(input, Distribution) or isinstance(target, Distribution):
-        loss = _distribution_kl(fn, cast(Distribution, input), cast(Distribution, target), dim,
-                                input_kind, target_kind)
+        loss = _distribution_kl(
+            fn, cast(Distribution, input), cast(Distribution, target), dim, input_kind, target_kind
+        )
         _check_nan(fn, loss, allow_nan_stats)
         return reduce_loss(loss, reduction, weight=weight, allowed=KL_REDUCTIONS, fn=fn)
 

@@ -335,7 +335,8 @@ def multiclass_hinge_loss(
         check_floating(fn, "weight", weight)
         if weight.shape != (num_classes,):
             raise fail(
-                fn, f"weight must have shape ({num_classes},) (one per class), got "
+                fn,
+                f"weight must have shape ({num_classes},) (one per class), got "
                 f"{shape_str(weight.shape)}",
             )
     check_index(fn, "target", target, num_classes, validate=validate)

@@ -32,9 +32,7 @@ class HingeLoss(Loss):
         reduction: str = "mean",
         validate: bool | None = None,
     ) -> None:
-        super().__init__(
-            reduction=reduction, margin=margin, labels=labels, validate=validate
-        )
+        super().__init__(reduction=reduction, margin=margin, labels=labels, validate=validate)
 
 
 class SquaredHingeLoss(Loss):
@@ -58,9 +56,7 @@ class SquaredHingeLoss(Loss):
         reduction: str = "mean",
         validate: bool | None = None,
     ) -> None:
-        super().__init__(
-            reduction=reduction, margin=margin, labels=labels, validate=validate
-        )
+        super().__init__(reduction=reduction, margin=margin, labels=labels, validate=validate)
 
 
 class MulticlassHingeLoss(Loss):
