@@ -501,7 +501,9 @@ def _single_word(text: Tensor, pattern: Tensor, text_len: Tensor, pat_len: Tenso
 
 def _levenshtein(hyp: Tensor, ref: Tensor, hyp_len: Tensor, ref_len: Tensor) -> Tensor:
     """Edit distances of a flat batch ``(B, L_h)``, ``(B, L_t)`` as int64 ``(B,)``."""
-    if not torch.compiler.is_compiling() and hyp.shape[0] > 0:
+    if hyp.shape[0] == 0:
+        return hyp_len.clone()
+    if not torch.compiler.is_compiling():
         # Drop padding columns that no row uses (one host read; skipped while compiling).
         longest = torch.stack([hyp_len.max(), ref_len.max()]).tolist()
         hyp, ref = hyp[:, : longest[0]], ref[:, : longest[1]]
