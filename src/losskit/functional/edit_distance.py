@@ -16,6 +16,7 @@ zero horizontal delta, which leaves the initial column unchanged.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Hashable, Iterator, Sequence
 from typing import Any, cast
 
@@ -146,9 +147,10 @@ def edit_distance(
         hyp, ref, hyp_len, ref_len = _encode_sequences(hypothesis, truth)
 
     batch_shape = hyp.shape[:-1]
+    batch = batch_shape.numel()
     distance = _levenshtein(
-        hyp.reshape(-1, hyp.shape[-1]),
-        ref.reshape(-1, ref.shape[-1]),
+        hyp.reshape(batch, hyp.shape[-1]),
+        ref.reshape(batch, ref.shape[-1]),
         hyp_len.reshape(-1),
         ref_len.reshape(-1),
     ).reshape(batch_shape)
@@ -286,9 +288,12 @@ def _encode_sequences(hypothesis: object, truth: object) -> tuple[Tensor, Tensor
 
 
 def _pad(flat: np.ndarray, lengths: np.ndarray) -> Tensor:
-    """Concatenated sequences as a zero-padded ``(N, max length)`` int64 tensor."""
+    """Concatenated sequences as a padded ``(N, max length)`` int64 tensor.
+
+    The padding repeats the smallest token, so that it does not widen the token range.
+    """
     width = int(lengths.max()) if lengths.size else 0
-    out = np.zeros((lengths.size, width), dtype=np.int64)
+    out = np.full((lengths.size, width), flat.min() if flat.size else 0, dtype=np.int64)
     out[np.arange(width) < lengths[:, None]] = flat
     return torch.from_numpy(out)
 
@@ -305,25 +310,45 @@ def _encode_strings(
     return out[0], out[2], out[1], out[3]
 
 
+def _token_ids(hyps: list[Any], refs: list[Any]) -> np.ndarray:
+    """Integer ids of all hypothesis then truth tokens, equal exactly for tokens that are equal
+    as dictionary keys (Python ints directly, strings through a sort, others through a dict)."""
+    flat = list(itertools.chain(itertools.chain.from_iterable(hyps),
+                                itertools.chain.from_iterable(refs)))
+    kinds = set(map(type, flat))
+    if kinds <= {int}:
+        ints = np.asarray(flat)
+        if ints.dtype.kind == "i":  # beyond int64 numpy falls back to objects
+            return ints.astype(np.int64, copy=False)
+    if kinds == {str}:
+        return np.unique(np.asarray(flat), return_inverse=True)[1].astype(np.int64)
+    vocab: dict[Hashable, int] = {}
+    try:
+        return np.asarray(list(map(vocab.setdefault, flat, itertools.count())), dtype=np.int64)
+    except TypeError:
+        for name, seqs in (("hypothesis", hyps), ("truth", refs)):
+            for tok in itertools.chain.from_iterable(seqs):
+                try:
+                    hash(tok)
+                except TypeError:
+                    raise fail(
+                        _FN, f"{name} tokens must be hashable, got {_describe(tok)}", TypeError
+                    ) from None
+        raise
+
+
 def _encode_tokens(
     hyps: list[Any], refs: list[Any]
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """Hashable tokens as integers, one vocabulary shared by hypothesis and truth."""
-    vocab: dict[Hashable, int] = {}
+    """Hashable tokens as padded integer tensors, one vocabulary shared by both sides."""
+    ids = _token_ids(hyps, refs)
     out: list[Tensor] = []
-    for name, seqs in (("hypothesis", hyps), ("truth", refs)):
-        ids: list[int] = []
-        lengths = np.zeros(len(seqs), dtype=np.int64)
-        for i, seq in enumerate(seqs):
-            try:
-                ids.extend(vocab.setdefault(tok, len(vocab)) for tok in seq)
-            except TypeError:
-                bad = next(tok for tok in seq if not isinstance(tok, Hashable))
-                raise fail(
-                    _FN, f"{name} tokens must be hashable, got {_describe(bad)}", TypeError
-                ) from None
-            lengths[i] = len(seq)
-        out += [_pad(np.asarray(ids, dtype=np.int64), lengths), torch.from_numpy(lengths)]
+    start = 0
+    for seqs in (hyps, refs):
+        lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+        stop = start + int(lengths.sum())
+        out += [_pad(ids[start:stop], lengths), torch.from_numpy(lengths)]
+        start = stop
     return out[0], out[2], out[1], out[3]
 
 
@@ -355,8 +380,8 @@ def _dense_range(pattern: Tensor, text: Tensor, words: int) -> tuple[int, int] |
     lo_p, hi_p = torch.aminmax(pattern)
     lo_t, hi_t = torch.aminmax(text)
     low, high = torch.stack([torch.minimum(lo_p, lo_t), torch.maximum(hi_p, hi_t)]).tolist()
-    if low >= 0:
-        low = 0  # non-negative tokens index the table directly
+    if 0 <= low <= high - low:
+        low = 0  # non-negative tokens index the table directly (at most twice as wide)
     size = high - low + 1
     budget = max(_DENSE_TABLE, 4 * (pattern.numel() + text.numel()))
     if words * pattern.shape[0] * size > budget:
@@ -423,11 +448,13 @@ def _column_masks(pattern: Tensor, text: Tensor, words: int) -> Iterator[Tensor]
     torch.add(text.t(), row.view(1, batch) - low, out=key[pad : pad + n])
     if words == 1:
         for j in range(n):
-            yield table.take(key[j])
+            yield table.index_select(0, key[j])
         return
     offset = torch.arange(words, device=device).view(words, 1) * (batch * size)
     for t in range(n + words - 1):
-        yield table.take(key[t : t + words].flip(0) + offset)
+        yield table.index_select(0, (key[t : t + words].flip(0) + offset).flatten()).view(
+            words, batch
+        )
 
 
 def _single_word(text: Tensor, pattern: Tensor, text_len: Tensor, pat_len: Tensor) -> Tensor:
