@@ -270,7 +270,9 @@ def test_single_pair_and_empty_batches() -> None:
     assert edit_distance([], []).shape == (0,)
     empty = edit_distance(torch.zeros(0, 5, dtype=torch.long), torch.zeros(0, 3, dtype=torch.long))
     assert empty.shape == (0,) and empty.dtype == torch.float32
-    zero_width = edit_distance(torch.zeros(3, 0, dtype=torch.long), torch.ones(3, 2, dtype=torch.long))
+    zero_width = edit_distance(
+        torch.zeros(3, 0, dtype=torch.long), torch.ones(3, 2, dtype=torch.long)
+    )
     assert zero_width.tolist() == [1.0, 1.0, 1.0]
     assert edit_distance(torch.ones(3, 4, dtype=torch.long), torch.zeros(3, 0, dtype=torch.long),
                          normalize=False).tolist() == [4.0, 4.0, 4.0]

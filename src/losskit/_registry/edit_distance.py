@@ -7,9 +7,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .. import functional as F
 from .. import nn
 from .._core.registry import ErrorCase, LossSpec, Sample, register
+from ..functional.edit_distance import edit_distance
 
 _FN = "edit_distance"
 _L_HYP, _L_TRUTH, _ALPHABET = 9, 7, 4
@@ -64,7 +64,9 @@ def _make_module(sample: Sample, reduction: str) -> tuple[torch.nn.Module, Sampl
     return nn.EditDistance(**options, reduction=reduction), Sample(sample.args, options)
 
 
-def _case(description: str, error: type[Exception], match: str, *args: Any, **opts: Any) -> ErrorCase:
+def _case(
+    description: str, error: type[Exception], match: str, *args: Any, **opts: Any
+) -> ErrorCase:
     return ErrorCase(description, lambda: Sample(args, opts), error, match)
 
 
@@ -75,7 +77,7 @@ register(
     LossSpec(
         name="edit_distance",
         family="sequence",
-        functional=F.edit_distance,
+        functional=edit_distance,
         module=nn.EditDistance,
         sample=_sample,
         errors=[

@@ -7,8 +7,8 @@ from typing import Any
 
 from torch import Tensor
 
-from .. import functional as F
 from .._core.module import Loss
+from ..functional.edit_distance import edit_distance
 
 __all__ = ["EditDistance"]
 
@@ -37,7 +37,7 @@ class EditDistance(Loss):
         tensor(0.5000)
     """
 
-    function = staticmethod(F.edit_distance)
+    function = staticmethod(edit_distance)
 
     def __init__(
         self, *, normalize: bool = True, validate: bool | None = None, reduction: str = "none"
