@@ -275,6 +275,13 @@ def _encode_sequences(hypothesis: object, truth: object) -> tuple[Tensor, Tensor
                 )
         hyp, ref, hyp_len, ref_len = _encode_strings([cast(str, hypothesis)], [cast(str, truth)])
         return hyp[0], ref[0], hyp_len[0], ref_len[0]
+    if (
+        isinstance(hypothesis, (list, tuple))
+        and isinstance(truth, (list, tuple))
+        and set(map(type, hypothesis)) | set(map(type, truth)) <= {str}
+        and len(hypothesis) == len(truth)
+    ):
+        return _encode_strings(list(hypothesis), list(truth))  # lists of strings, fast path
     hyps = _as_batch("hypothesis", hypothesis)
     refs = _as_batch("truth", truth)
     if len(hyps) != len(refs):
@@ -304,7 +311,7 @@ def _encode_strings(
     """Strings as code points: one encode per side, no per-character Python work."""
     out: list[Tensor] = []
     for strings in (hyps, refs):
-        lengths = np.fromiter((len(s) for s in strings), dtype=np.int64, count=len(strings))
+        lengths = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
         flat = np.frombuffer("".join(strings).encode("utf-32-le"), dtype=np.uint32)
         out += [_pad(flat.astype(np.int64), lengths), torch.from_numpy(lengths)]
     return out[0], out[2], out[1], out[3]
