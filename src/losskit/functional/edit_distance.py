@@ -6,18 +6,33 @@ lengths, Python token sequences or strings; everything goes through one batched 
 
 The kernel is the bit-parallel algorithm of Myers (1999) in the block form of Hyyrö (2003): the
 dynamic-programming column of each pair is held as vertical-delta bit vectors (``int64`` words of
-64 rows), and one column of the whole batch is advanced by about twenty elementwise integer
-operations. Pairs longer than 64 tokens use several words; the words of consecutive columns are
-advanced along an anti-diagonal wavefront, so a batch of length-``n`` sequences needs
-``n + W - 1`` steps for ``W`` words per column, whatever the batch size. Differing lengths inside a
-batch cost nothing extra: each hypothesis is right-aligned and the columns before it start with a
-zero horizontal delta, which leaves the initial column unchanged.
-"""
+64 rows), and one column of the whole batch is advanced by sixteen elementwise integer
+operations per word; there is no loop over pairs. Sequences longer than 64 tokens use several
+words, linked by the horizontal delta carried from one word to the next. The side with fewer
+words is held in bit vectors (the distance is symmetric).
 
+Two executions of the same recurrence:
+
+* **eager** (the default): rows are ordered by decreasing text length, so that each column only
+  updates the rows whose text reaches it, in place in preallocated buffers; the match masks come
+  from a dense ``(row, token)`` table when the token range is small (one ``scatter_add`` and one
+  ``gather``), else from sorted rows and ``searchsorted``. Padding columns beyond the longest
+  sequence are dropped. This reads a few numbers from the device (lengths, token range).
+* **traced** (under ``torch.compile``): no host reads; rows that have finished keep their state
+  through ``torch.where``, and the words of a column advance along an anti-diagonal wavefront
+  (``n + W - 1`` steps for ``n`` columns of ``W`` words). The column loop is unrolled by the
+  compiler, so compile time grows with the padded length: compile for short sequences, keep long
+  ones eager.
+
+Choices where the specification is silent: ``reduction`` defaults to ``"none"`` (one distance per
+pair, as ``tf.edit_distance``), and ``"mean"`` / ``"sum"`` go through the shared reduction; the
+result is float32 whatever the integer dtype of the tokens (float64 only with a float64
+``weight``, following the dtype rule); it has no gradient.
+"""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any, cast
 
 import numpy as np
@@ -417,50 +432,20 @@ def _sorted_masks(pattern: Tensor, text: Tensor, words: int) -> Tensor:
     return run.permute(2, 0, 1).contiguous()
 
 
-def _column_masks(pattern: Tensor, text: Tensor, words: int) -> Iterator[Tensor]:
-    """The match masks ``Peq`` consumed by the kernel, one tensor per step.
+def _wavefront_masks(pattern: Tensor, text: Tensor, words: int) -> Tensor:
+    """The match masks of the traced kernel, one slice per step: ``(n + W - 1, W, B)``.
 
-    With one word, step ``j`` gets the ``(B,)`` masks of text column ``j``. With ``W`` words,
-    step ``t`` gets ``(W, B)``: word ``w`` against column ``t - w`` (anything outside the text,
-    where that word is frozen). When the token range is small, the masks come from a dense table
-    ``(word, row, token) -> bits`` filled by one scatter and read column by column (the reads stay
-    in cache); otherwise all masks are precomputed by :func:`_sorted_masks`.
+    Step ``t`` gives word ``w`` the masks of text column ``t - w`` (zero outside the text, where
+    that word is frozen anyway).
     """
-    batch, m = pattern.shape
-    n = text.shape[1]
-    device = pattern.device
-    dense = _dense_range(pattern, text, words)
-    if dense is None:
-        peq = _sorted_masks(pattern, text, words)
-        if words == 1:
-            yield from peq[:, 0].unbind(0)
-            return
-        skew = peq.new_zeros((n + words - 1, words, batch))
-        for w in range(words):
-            skew[w : w + n, w] = peq[:, w]
-        yield from skew.unbind(0)
-        return
-
-    low, size = dense
-    position = torch.arange(m, device=device)
-    bit = torch.bitwise_left_shift(torch.ones_like(position), position % _WORD)
-    row = torch.arange(batch, device=device).unsqueeze(1) * size
-    slot = (pattern - low) + ((position // _WORD) * (batch * size) + row)  # (B, m)
-    table = pattern.new_zeros(words * batch * size)
-    table.scatter_add_(0, slot.flatten(), bit.expand(batch, m).flatten())
-    # Keys of word 0, column-major, with W - 1 rows of valid padding on both sides.
-    pad = words - 1
-    key = row.view(1, batch).expand(n + 2 * pad, batch).clone()
-    torch.add(text.t(), row.view(1, batch) - low, out=key[pad : pad + n])
+    peq = _sorted_masks(pattern, text, words)  # (n, W, B)
     if words == 1:
-        for j in range(n):
-            yield table.index_select(0, key[j])
-        return
-    offset = torch.arange(words, device=device).view(words, 1) * (batch * size)
-    for t in range(n + words - 1):
-        yield table.index_select(0, (key[t : t + words].flip(0) + offset).flatten()).view(
-            words, batch
-        )
+        return peq
+    n, _, batch = peq.shape
+    skew = peq.new_zeros((n + words - 1, words, batch))
+    for w in range(words):
+        skew[w : w + n, w] = peq[:, w]
+    return skew
 
 
 def _eager_kernel(text: Tensor, pattern: Tensor, text_len: Tensor, pat_len: Tensor) -> Tensor:
@@ -587,12 +572,14 @@ def _levenshtein(hyp: Tensor, ref: Tensor, hyp_len: Tensor, ref_len: Tensor) -> 
 def _levenshtein_chunk(text: Tensor, pattern: Tensor, text_len: Tensor, pat_len: Tensor) -> Tensor:
     """Myers/Hyyrö bit-vector edit distance, vectorised over the batch and over the words.
 
-    The pattern (``m`` rows) lives in ``W`` words per column, initially all vertical deltas +1
-    (``D[i, 0] = i``); the text gives the ``n`` columns, each entering with a horizontal delta of
-    +1 on the top row (``D[0, j] = j``). Word ``w`` of column ``j`` needs word ``w`` of column
-    ``j - 1`` and the horizontal delta carried out of word ``w - 1`` of column ``j``, so all
-    words with ``w + j = t`` advance together at step ``t`` (``n + W - 1`` steps). A word keeps
-    its state outside the columns ``0 <= j < len(text)`` of its row, so each row ends holding its
+    Eager execution goes to :func:`_eager_kernel`; what follows is the traced kernel (no host
+    reads, no in-place updates). The pattern (``m`` rows) lives in ``W`` words per column,
+    initially all vertical deltas +1 (``D[i, 0] = i``); the text gives the ``n`` columns, each
+    entering with a horizontal delta of +1 on the top row (``D[0, j] = j``). Word ``w`` of
+    column ``j`` needs word ``w`` of column ``j - 1`` and the horizontal delta carried out of
+    word ``w - 1`` of column ``j``, so all words with ``w + j = t`` advance together at step
+    ``t`` (``n + W - 1`` steps). A word keeps its state outside the columns
+    ``0 <= j < len(text)`` of its row, so each row ends holding its
     last column, and ``D[m, n] = len(text) + #(+1 deltas) - #(-1 deltas)`` over rows ``1..m``.
     """
     batch, n = text.shape
@@ -606,11 +593,11 @@ def _levenshtein_chunk(text: Tensor, pattern: Tensor, text_len: Tensor, pat_len:
     if not torch.compiler.is_compiling():
         return _eager_kernel(text, pattern, text_len, pat_len)
     device = text.device
-    masks = _column_masks(pattern, text, words)
+    masks = _wavefront_masks(pattern, text, words)
     if words == 1:
         pv = torch.full((batch,), -1, dtype=torch.int64, device=device)
         mv = torch.zeros_like(pv)
-        for j, eq in enumerate(masks):
+        for j, eq in enumerate(masks[:, 0].unbind(0)):
             xv = eq | mv
             xh = (((eq & pv) + pv) ^ pv) | eq
             ph = mv | ~(xh | pv)
@@ -631,7 +618,7 @@ def _levenshtein_chunk(text: Tensor, pattern: Tensor, text_len: Tensor, pat_len:
         zero = torch.zeros_like(top)
         hp_in = torch.cat([top, zero.expand(words - 1, batch)])
         hn_in = torch.zeros_like(pv)
-        for column, eq in zip(steps.unbind(0), masks, strict=True):
+        for column, eq in zip(steps.unbind(0), masks.unbind(0), strict=True):
             xv = eq | mv
             eq = eq | hn_in
             xh = (((eq & pv) + pv) ^ pv) | eq
