@@ -346,3 +346,34 @@ def test_cuda_matches_cpu() -> None:
                          truth_lengths=rl.cuda())
     assert cuda.device.type == "cuda"
     torch.testing.assert_close(cuda.cpu(), cpu)
+
+
+def test_non_contiguous_and_batched_inputs() -> None:
+    """Views with odd strides and several batch dimensions give the same distances."""
+    gen = torch.Generator().manual_seed(9)
+    base = torch.randint(0, 6, (70, 24), generator=gen)
+    h = base.t()  # (24, 70), non-contiguous
+    t = torch.randint(0, 6, (48, 66), generator=gen)[::2]  # (24, 66), strided rows
+    got = edit_distance(h, t, normalize=False)
+    expected = rapidfuzz_distances(h.tolist(), t.tolist())
+    torch.testing.assert_close(got, expected, rtol=0, atol=0)
+    hl = torch.randint(0, 71, (24,), generator=gen)
+    tl = torch.randint(0, 67, (24,), generator=gen)
+    flat = edit_distance(h, t, hypothesis_lengths=hl, truth_lengths=tl)
+    grid = edit_distance(h.reshape(4, 6, 70), t.reshape(2, 2, 6, 66).flatten(0, 1),
+                         hypothesis_lengths=hl.view(4, 6), truth_lengths=tl.view(4, 6))
+    assert grid.shape == (4, 6)
+    torch.testing.assert_close(grid.flatten(), flat, rtol=0, atol=0)
+
+
+@given(st.lists(st.tuples(sequences(3, 70), sequences(3, 70)), min_size=1, max_size=8))
+def test_tensor_and_list_paths_agree(pairs: list[tuple[list[int], list[int]]]) -> None:
+    hyp = [p[0] for p in pairs]
+    ref = [p[1] for p in pairs]
+    h, hl = padded(hyp, fill=1)
+    r, rl = padded(ref, fill=2)
+    tensor = edit_distance(h, r, hypothesis_lengths=hl, truth_lengths=rl)
+    lists = edit_distance(hyp, ref)
+    words = edit_distance([[f"w{t}" for t in s] for s in hyp], [[f"w{t}" for t in s] for s in ref])
+    torch.testing.assert_close(tensor, lists, rtol=0, atol=0, equal_nan=True)
+    torch.testing.assert_close(tensor, words, rtol=0, atol=0, equal_nan=True)
