@@ -59,6 +59,8 @@ _WORD = 64
 _CHUNK_ELEMENTS = 1 << 22
 # Token-range tables up to this many entries replace sorting when building match masks.
 _DENSE_TABLE = 1 << 22
+# CPU work split into blocks of at most this many elements runs on the calling thread.
+_SERIAL_ELEMENTS = 16384
 
 SequenceBatch = str | Sequence[Any]
 
@@ -315,6 +317,8 @@ def _pad(flat: np.ndarray, lengths: np.ndarray) -> Tensor:
     The padding repeats the smallest token, so that it does not widen the token range.
     """
     width = int(lengths.max()) if lengths.size else 0
+    if lengths.size and int(lengths.min()) == width:
+        return torch.from_numpy(flat.reshape(lengths.size, width))
     out = np.full((lengths.size, width), flat.min() if flat.size else 0, dtype=np.int64)
     out[np.arange(width) < lengths[:, None]] = flat
     return torch.from_numpy(out)
@@ -399,9 +403,13 @@ def _dense_range(pattern: Tensor, text: Tensor, words: int) -> tuple[int, int] |
     """
     if torch.compiler.is_compiling():
         return None
-    lo_p, hi_p = torch.aminmax(pattern)
-    lo_t, hi_t = torch.aminmax(text)
-    low, high = torch.stack([torch.minimum(lo_p, lo_t), torch.maximum(hi_p, hi_t)]).tolist()
+    if pattern.device.type == "cpu":  # numpy reductions stay on the calling thread
+        p, t = pattern.numpy(), text.numpy()
+        low, high = int(min(p.min(), t.min())), int(max(p.max(), t.max()))
+    else:
+        lo_p, hi_p = torch.aminmax(pattern)
+        lo_t, hi_t = torch.aminmax(text)
+        low, high = torch.stack([torch.minimum(lo_p, lo_t), torch.maximum(hi_p, hi_t)]).tolist()
     if 0 <= low <= high - low:
         low = 0  # non-negative tokens index the table directly (at most twice as wide)
     size = high - low + 1
@@ -471,20 +479,36 @@ def _eager_kernel(text: Tensor, pattern: Tensor, text_len: Tensor, pat_len: Tens
         return x if order is None else x.index_select(dim, order)
 
     # Match masks, column-major (n, W, B), rows in decreasing text length. With a small token
-    # range they come from a dense (row, word, token) table, one gather per word.
+    # range they come from a dense (row, word, token) table, one gather per word. On the CPU the
+    # table is built in row blocks small enough to stay on the calling thread: the column loop
+    # is sequential anyway, and fork/join of the thread pool for mid-sized operations costs more
+    # than it saves when the cores are shared.
     peq = torch.empty((n, words, batch), dtype=torch.int64, device=device)
     dense = _dense_range(pattern, text, words)
     if dense is not None:
         low, size = dense
-        if low != 0:
-            pattern, text = pattern - low, text - low
         position = torch.arange(m, device=device)
         bit = torch.bitwise_left_shift(torch.ones_like(position), position % _WORD)
-        slot = pattern if words == 1 else pattern + (position // _WORD) * size
-        table = pattern.new_zeros((batch, words * size)).scatter_add_(1, slot, bit.expand(batch, m))
-        table, text = by_row(table), by_row(text)
-        for w in range(words):
-            torch.gather(table, 1, text if w == 0 else text + w * size, out=peq[:, w].t())
+        word_base = (position // _WORD) * size - low
+        if device.type == "cpu":
+            block = max(1, _SERIAL_ELEMENTS // max(n, m, words * size))
+        else:
+            block = batch
+        for start in range(0, batch, block):
+            stop = min(start + block, batch)
+            if order is None:
+                pat, txt = pattern[start:stop], text[start:stop]
+            else:
+                pat = pattern.index_select(0, order[start:stop])
+                txt = text.index_select(0, order[start:stop])
+            slot = pat + word_base if words > 1 or low else pat
+            table = pat.new_zeros((stop - start, words * size))
+            table.scatter_add_(1, slot, bit.expand(stop - start, m))
+            for w in range(words):
+                shift = w * size - low
+                torch.gather(
+                    table, 1, txt + shift if shift else txt, out=peq[:, w, start:stop].t()
+                )
     else:
         peq.copy_(by_row(_sorted_masks(pattern, text, words), 2))
 
