@@ -22,7 +22,7 @@ from rapidfuzz.distance import Levenshtein
 import losskit
 from losskit import edit_distance
 
-kernel = importlib.import_module("losskit.functional.edit_distance")
+kernel = importlib.import_module("losskit.functional.levenshtein")
 DATA = Path(__file__).resolve().parents[1] / "data" / "edit_distance" / "tf_edit_distance.json"
 
 

@@ -49,7 +49,7 @@ REGISTRY_MODULES: tuple[str, ...] = (
     "dice",
     "boxes",
     "ctc",
-    "edit_distance",
+    "levenshtein",
     "margin",
     "center",
 )

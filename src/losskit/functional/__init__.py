@@ -7,9 +7,9 @@ from . import (
     ctc,
     dice,
     divergence,
-    edit_distance,
     focal,
     hinge,
+    levenshtein,
     margin,
     regression,
 )
@@ -19,9 +19,9 @@ from .cross_entropy import *  # noqa: F403
 from .ctc import *  # noqa: F403
 from .dice import *  # noqa: F403
 from .divergence import *  # noqa: F403
-from .edit_distance import *  # noqa: F403
 from .focal import *  # noqa: F403
 from .hinge import *  # noqa: F403
+from .levenshtein import *  # noqa: F403
 from .margin import *  # noqa: F403
 from .regression import *  # noqa: F403
 
@@ -34,7 +34,7 @@ __all__ = [
     *dice.__all__,
     *boxes.__all__,
     *ctc.__all__,
-    *edit_distance.__all__,
+    *levenshtein.__all__,
     *margin.__all__,
     *center.__all__,
 ]

@@ -1,4 +1,4 @@
-"""Registry entries of losskit.functional.edit_distance."""
+"""Registry entries of losskit.functional.levenshtein."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from torch import Tensor
 
 from .. import nn
 from .._core.registry import ErrorCase, LossSpec, Sample, register
-from ..functional.edit_distance import edit_distance
+from ..functional.levenshtein import edit_distance
 
 _FN = "edit_distance"
 _L_HYP, _L_TRUTH, _ALPHABET = 9, 7, 4
@@ -82,68 +82,98 @@ register(
         sample=_sample,
         errors=[
             _case(
-                "batch shapes differ", ValueError,
+                "batch shapes differ",
+                ValueError,
                 rf"^{_FN}: hypothesis and truth must have the same batch shape \(all but the "
                 r"last dimension\), got hypothesis \(2, 3\) and truth \(3, 2\)",
-                _H, torch.zeros(3, 2, dtype=torch.long),
+                _H,
+                torch.zeros(3, 2, dtype=torch.long),
             ),
             _case(
-                "lengths of the wrong shape", ValueError,
+                "lengths of the wrong shape",
+                ValueError,
                 rf"^{_FN}: truth_lengths must have the batch shape \(2,\), got \(3,\)",
-                _H, _T, truth_lengths=torch.tensor([1, 2, 2]),
+                _H,
+                _T,
+                truth_lengths=torch.tensor([1, 2, 2]),
             ),
             _case(
-                "length longer than the padded dimension", ValueError,
+                "length longer than the padded dimension",
+                ValueError,
                 rf"^{_FN}: hypothesis_lengths must lie in \[0, 3\], got 1 value\(s\) outside, "
                 r"e.g. 4",
-                _H, _T, hypothesis_lengths=torch.tensor([4, 1]),
+                _H,
+                _T,
+                hypothesis_lengths=torch.tensor([4, 1]),
             ),
             _case(
-                "negative length", ValueError,
+                "negative length",
+                ValueError,
                 rf"^{_FN}: truth_lengths must lie in \[0, 2\], got 1 value\(s\) outside, e.g. -1",
-                _H, _T, truth_lengths=torch.tensor([1, -1]),
+                _H,
+                _T,
+                truth_lengths=torch.tensor([1, -1]),
             ),
             _case(
-                "lists of different sizes", ValueError,
+                "lists of different sizes",
+                ValueError,
                 rf"^{_FN}: hypothesis and truth must hold the same number of sequences, got 2 "
                 r"and 1",
-                ["ab", "c"], ["ab"],
+                ["ab", "c"],
+                ["ab"],
             ),
             _case(
-                "lengths with strings", ValueError,
+                "lengths with strings",
+                ValueError,
                 rf"^{_FN}: hypothesis_lengths must be None for string or list inputs, got list",
-                ["ab"], ["ab"], hypothesis_lengths=[2],
+                ["ab"],
+                ["ab"],
+                hypothesis_lengths=[2],
             ),
             _case(
-                "floating hypothesis", TypeError,
+                "floating hypothesis",
+                TypeError,
                 rf"^{_FN}: hypothesis must be an integer tensor, got dtype torch.float32",
-                _H.float(), _T,
+                _H.float(),
+                _T,
             ),
             _case(
-                "floating lengths", TypeError,
+                "floating lengths",
+                TypeError,
                 rf"^{_FN}: truth_lengths must be an integer tensor, got dtype torch.float32",
-                _H, _T, truth_lengths=torch.tensor([1.0, 2.0]),
+                _H,
+                _T,
+                truth_lengths=torch.tensor([1.0, 2.0]),
             ),
             _case(
-                "tensor paired with a list", TypeError,
+                "tensor paired with a list",
+                TypeError,
                 rf"^{_FN}: truth must be a torch.Tensor, got list",
-                _H, [[1, 2], [4, 4]],
+                _H,
+                [[1, 2], [4, 4]],
             ),
             _case(
-                "a flat list of tokens", TypeError,
+                "a flat list of tokens",
+                TypeError,
                 rf"^{_FN}: hypothesis must be a list of strings or token sequences, got a list "
                 r"of int \(wrap a single sequence in a list\)",
-                [1, 2, 3], [[1, 2]],
+                [1, 2, 3],
+                [[1, 2]],
             ),
             _case(
-                "unhashable tokens", TypeError,
+                "unhashable tokens",
+                TypeError,
                 rf"^{_FN}: truth tokens must be hashable, got list",
-                [["a"]], [[["a"]]],
+                [["a"]],
+                [[["a"]]],
             ),
             _case(
-                "normalize not a bool", ValueError,
+                "normalize not a bool",
+                ValueError,
                 rf"^{_FN}: normalize must be one of True, False, got 'yes'",
-                _H, _T, normalize="yes",
+                _H,
+                _T,
+                normalize="yes",
             ),
         ],
         reference=_reference,

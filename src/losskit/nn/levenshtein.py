@@ -1,4 +1,4 @@
-"""Module twin of the edit distance; see :mod:`losskit.functional.edit_distance`."""
+"""Module twin of the edit distance; see :mod:`losskit.functional.levenshtein`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from torch import Tensor
 
 from .._core.module import Loss
-from ..functional.edit_distance import edit_distance
+from ..functional.levenshtein import edit_distance
 
 __all__ = ["EditDistance"]
 

@@ -29,6 +29,7 @@ pair, as ``tf.edit_distance``), and ``"mean"`` / ``"sum"`` go through the shared
 result is float32 whatever the integer dtype of the tokens (float64 only with a float64
 ``weight``, following the dtype rule); it has no gradient.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -158,8 +159,8 @@ def edit_distance(
         ):
             if lengths is not None:
                 raise fail(
-                    _FN, f"{name} must be None for string or list inputs, got "
-                    f"{type(lengths).__name__}",
+                    _FN,
+                    f"{name} must be None for string or list inputs, got {type(lengths).__name__}",
                 )
         hyp, ref, hyp_len, ref_len = _encode_sequences(hypothesis, truth)
 
@@ -201,13 +202,15 @@ def _lengths(
             lengths = torch.as_tensor(lengths, dtype=torch.int64)
         except (TypeError, ValueError, RuntimeError):
             raise fail(
-                _FN, f"{name} must be an integer tensor or a list of ints, got "
-                f"{type(lengths).__name__}", TypeError,
+                _FN,
+                f"{name} must be an integer tensor or a list of ints, got {type(lengths).__name__}",
+                TypeError,
             ) from None
     check_integer(_FN, name, lengths)
     if lengths.shape != batch_shape:
         raise fail(
-            _FN, f"{name} must have the batch shape {shape_str(batch_shape)}, got "
+            _FN,
+            f"{name} must have the batch shape {shape_str(batch_shape)}, got "
             f"{shape_str(lengths.shape)}",
         )
     check_in_range(_FN, name, lengths, 0, size, validate=validate)
@@ -230,7 +233,8 @@ def _tensor_inputs(
             raise fail(_FN, f"{name} must have a sequence dimension (*, L), got shape ()")
     if hyp.shape[:-1] != ref.shape[:-1]:
         raise fail(
-            _FN, "hypothesis and truth must have the same batch shape (all but the last "
+            _FN,
+            "hypothesis and truth must have the same batch shape (all but the last "
             f"dimension), got hypothesis {shape_str(hyp.shape)} and truth {shape_str(ref.shape)}",
         )
     if hyp.device != ref.device:
@@ -255,8 +259,10 @@ def _as_batch(name: str, value: object) -> list[Any]:
     """A list input as a list of sequences (each a str, or a list of hashable tokens)."""
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
         raise fail(
-            _FN, f"{name} must be an integer tensor, a string, or a list of strings or token "
-            f"sequences, got {_describe(value)}", TypeError,
+            _FN,
+            f"{name} must be an integer tensor, a string, or a list of strings or token "
+            f"sequences, got {_describe(value)}",
+            TypeError,
         )
     items: list[Any] = []
     for item in value:
@@ -265,7 +271,8 @@ def _as_batch(name: str, value: object) -> list[Any]:
         elif isinstance(item, Tensor):
             if item.dim() != 1:
                 raise fail(
-                    _FN, f"{name} must hold 1-D tensors as sequences, got a tensor of shape "
+                    _FN,
+                    f"{name} must hold 1-D tensors as sequences, got a tensor of shape "
                     f"{shape_str(item.shape)}",
                 )
             items.append(item.tolist())
@@ -275,8 +282,10 @@ def _as_batch(name: str, value: object) -> list[Any]:
             items.append(item)
         else:
             raise fail(
-                _FN, f"{name} must be a list of strings or token sequences, got a list of "
-                f"{_describe(item)} (wrap a single sequence in a list)", TypeError,
+                _FN,
+                f"{name} must be a list of strings or token sequences, got a list of "
+                f"{_describe(item)} (wrap a single sequence in a list)",
+                TypeError,
             )
     return items
 
@@ -287,8 +296,9 @@ def _encode_sequences(hypothesis: object, truth: object) -> tuple[Tensor, Tensor
         for name, value in (("hypothesis", hypothesis), ("truth", truth)):
             if not isinstance(value, str):
                 raise fail(
-                    _FN, f"{name} must be a string like the other argument, got "
-                    f"{_describe(value)}", TypeError,
+                    _FN,
+                    f"{name} must be a string like the other argument, got {_describe(value)}",
+                    TypeError,
                 )
         hyp, ref, hyp_len, ref_len = _encode_strings([cast(str, hypothesis)], [cast(str, truth)])
         return hyp[0], ref[0], hyp_len[0], ref_len[0]
@@ -303,7 +313,8 @@ def _encode_sequences(hypothesis: object, truth: object) -> tuple[Tensor, Tensor
     refs = _as_batch("truth", truth)
     if len(hyps) != len(refs):
         raise fail(
-            _FN, "hypothesis and truth must hold the same number of sequences, got "
+            _FN,
+            "hypothesis and truth must hold the same number of sequences, got "
             f"{len(hyps)} and {len(refs)}",
         )
     if all(isinstance(s, str) for s in hyps) and all(isinstance(s, str) for s in refs):
@@ -324,9 +335,7 @@ def _pad(flat: np.ndarray, lengths: np.ndarray) -> Tensor:
     return torch.from_numpy(out)
 
 
-def _encode_strings(
-    hyps: list[str], refs: list[str]
-) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+def _encode_strings(hyps: list[str], refs: list[str]) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Strings as code points: one encode per side, no per-character Python work."""
     out: list[Tensor] = []
     for strings in (hyps, refs):
@@ -339,8 +348,9 @@ def _encode_strings(
 def _token_ids(hyps: list[Any], refs: list[Any]) -> np.ndarray:
     """Integer ids of all hypothesis then truth tokens, equal exactly for tokens that are equal
     as dictionary keys (Python ints directly, strings through a sort, others through a dict)."""
-    flat = list(itertools.chain(itertools.chain.from_iterable(hyps),
-                                itertools.chain.from_iterable(refs)))
+    flat = list(
+        itertools.chain(itertools.chain.from_iterable(hyps), itertools.chain.from_iterable(refs))
+    )
     kinds = set(map(type, flat))
     if kinds <= {int}:
         ints = np.asarray(flat)
@@ -363,9 +373,7 @@ def _token_ids(hyps: list[Any], refs: list[Any]) -> np.ndarray:
         raise
 
 
-def _encode_tokens(
-    hyps: list[Any], refs: list[Any]
-) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+def _encode_tokens(hyps: list[Any], refs: list[Any]) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Hashable tokens as padded integer tensors, one vocabulary shared by both sides."""
     ids = _token_ids(hyps, refs)
     out: list[Tensor] = []
@@ -506,9 +514,7 @@ def _eager_kernel(text: Tensor, pattern: Tensor, text_len: Tensor, pat_len: Tens
             table.scatter_add_(1, slot, bit.expand(stop - start, m))
             for w in range(words):
                 shift = w * size - low
-                torch.gather(
-                    table, 1, txt + shift if shift else txt, out=peq[:, w, start:stop].t()
-                )
+                torch.gather(table, 1, txt + shift if shift else txt, out=peq[:, w, start:stop].t())
     else:
         peq.copy_(by_row(_sorted_masks(pattern, text, words), 2))
 
@@ -585,7 +591,9 @@ def _levenshtein(hyp: Tensor, ref: Tensor, hyp_len: Tensor, ref_len: Tensor) -> 
     return torch.cat(
         [
             _levenshtein_chunk(
-                hyp[i : i + chunk], ref[i : i + chunk], hyp_len[i : i + chunk],
+                hyp[i : i + chunk],
+                ref[i : i + chunk],
+                hyp_len[i : i + chunk],
                 ref_len[i : i + chunk],
             )
             for i in range(0, batch, chunk)
@@ -664,9 +672,3 @@ def _levenshtein_chunk(text: Tensor, pattern: Tensor, text_len: Tensor, pat_len:
     low = torch.where(rows >= _WORD, -1, torch.bitwise_left_shift(torch.ones_like(rows), rows) - 1)
     delta = _popcount(pv.view(words, batch) & low) - _popcount(mv.view(words, batch) & low)
     return text_len + delta.sum(0)
-
-
-# The package re-exports this module with ``from .edit_distance import *`` and then reads
-# ``edit_distance.__all__``; the star import has by then replaced the submodule attribute by this
-# function of the same name, so the function carries the list too.
-edit_distance.__all__ = __all__  # type: ignore[attr-defined]
