@@ -188,9 +188,15 @@ def check_in_range(
     *,
     low_inclusive: bool = True,
     high_inclusive: bool = True,
+    ignore_value: float | None = None,
+    hint: str = "",
     validate: bool | None = None,
 ) -> None:
-    """Data-dependent: every element must lie in the given interval (NaN fails)."""
+    """Data-dependent: every element must lie in the given interval (NaN fails).
+
+    ``ignore_value`` (an ``ignore_index``) is accepted wherever it appears; ``hint`` is appended
+    to the message (e.g. "pass from_logits=True for logits").
+    """
     if not validation_enabled(validate) or tensor.numel() == 0:
         return
     if tensor.dtype != torch.bool:
@@ -211,6 +217,8 @@ def check_in_range(
         ok &= tensor >= low if low_inclusive else tensor > low
     if high is not None:
         ok &= tensor <= high if high_inclusive else tensor < high
+    if ignore_value is not None:
+        ok |= tensor == ignore_value
     if not bool(ok.all()):
         lo = "-inf" if low is None else f"{low:g}"
         hi = "inf" if high is None else f"{high:g}"
@@ -218,9 +226,11 @@ def check_in_range(
             ("[" if low_inclusive else "(") + f"{lo}, {hi}" + ("]" if high_inclusive else ")")
         )
         bad = tensor[~ok]
+        extra = f" or equal ignore_index={ignore_value:g}" if ignore_value is not None else ""
+        extra += f" ({hint})" if hint else ""
         raise fail(
             fn,
-            f"{name} must lie in {interval}, got {bad.numel()} value(s) outside, e.g. "
+            f"{name} must lie in {interval}{extra}, got {bad.numel()} value(s) outside, e.g. "
             f"{bad.flatten()[0].item():g}",
         )
 

@@ -71,6 +71,7 @@ from torch import Tensor
 
 from .._core.checks import (
     check_floating,
+    check_in_range,
     check_index,
     check_integer,
     check_option,
@@ -104,29 +105,12 @@ def _check_unit_interval(
     fn: str, name: str, tensor: Tensor, ignore_index: int | None, validate: bool | None
 ) -> None:
     """Data-dependent: values in [0, 1] (or equal to ``ignore_index``)."""
-    if not validation_enabled(validate) or tensor.numel() == 0:
-        return
     if tensor.dtype == torch.bool:
         return
-    low, high = torch.aminmax(tensor)
-    if bool((low >= 0) & (high <= 1)):
-        return
-    bad = (
-        (tensor < 0) | (tensor > 1) | torch.isnan(tensor)
-        if tensor.is_floating_point()
-        else ((tensor < 0) | (tensor > 1))
+    hint = "pass from_logits=True for logits" if name == "input" else ""
+    check_in_range(
+        fn, name, tensor, 0.0, 1.0, ignore_value=ignore_index, hint=hint, validate=validate
     )
-    if ignore_index is not None:
-        bad &= tensor != ignore_index
-    if bool(bad.any()):
-        extra = f" or equal ignore_index={ignore_index}" if ignore_index is not None else ""
-        hint = " (pass from_logits=True for logits)" if name == "input" else ""
-        value = tensor[bad].flatten()[0].item()
-        raise fail(
-            fn,
-            f"{name} must lie in [0, 1]{extra}{hint}, got {int(bad.sum())} value(s) outside, "
-            f"e.g. {value:g}",
-        )
 
 
 class _Target(NamedTuple):
@@ -183,11 +167,7 @@ def _prepare(
                 f"without the class dimension), got {shape_str(target.shape)}",
             )
         c = input.shape[1]
-        if validation_enabled(validate) and target.numel():
-            # One fused min/max pass first; the full check (and its message) only on failure.
-            low, high = torch.aminmax(target)
-            if not bool((low >= 0) & (high < c)):
-                check_index(fn, "target", target, c, ignore_index=ignore_index, validate=True)
+        check_index(fn, "target", target, c, ignore_index=ignore_index, validate=validate)
         if not from_logits:
             _check_unit_interval(fn, "input", input, None, validate)
         p = math.prod(target.shape[1:])
