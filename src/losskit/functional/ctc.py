@@ -167,7 +167,7 @@ def _validate_lengths(
         labels = targets
     check_index(fn, "targets", labels, num_classes, validate=True)
     if labels.numel() and bool((labels == blank).any()):
-        raise fail(fn, f"targets must not contain the blank index {blank}, got it in targets")
+        raise fail(fn, f"targets must not contain the blank index {blank}, got a label equal to {blank}")
     if not longer_allowed and tl.numel():
         longer = tl > il
         if bool(longer.any()):
