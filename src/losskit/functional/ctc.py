@@ -607,67 +607,160 @@ def ctc_greedy_decode(
     return CTCDecoding(sequences, lengths, score)
 
 
+class _Beam:
+    """A node of the prefix trie: one labelling prefix and its blank/label/total
+    log-probabilities at the previous (``old_*``) and current (``new_*``) frame."""
+
+    __slots__ = (
+        "children", "label", "new_blank", "new_label", "new_total", "old_blank", "old_label",
+        "old_total", "parent",
+    )
+
+    def __init__(self, parent: _Beam | None, label: int) -> None:
+        self.parent = parent
+        self.label = label
+        self.children: dict[int, _Beam] = {}
+        self.old_blank = self.old_label = self.old_total = _NEG_INF
+        self.new_blank = self.new_label = self.new_total = _NEG_INF
+
+    def active(self) -> bool:
+        return self.new_total != _NEG_INF
+
+    def reset_new(self) -> None:
+        self.new_blank = self.new_label = self.new_total = _NEG_INF
+
+    def labels(self) -> tuple[int, ...]:
+        out = []
+        node: _Beam | None = self
+        while node is not None and node.parent is not None:
+            out.append(node.label)
+            node = node.parent
+        return tuple(reversed(out))
+
+
+def _logaddexp(a: float, b: float) -> float:
+    if a == _NEG_INF:
+        return b
+    if b == _NEG_INF:
+        return a
+    return max(a, b) + math.log1p(math.exp(-abs(a - b)))
+
+
+class _Leaves:
+    """The beam: at most ``width`` prefixes, with the lowest one found through a lazy heap."""
+
+    def __init__(self, width: int) -> None:
+        import heapq
+
+        self._heapq = heapq
+        self.width = width
+        self.members: dict[int, _Beam] = {}
+        self._heap: list[tuple[float, int, int]] = []
+        self._count = 0
+
+    def push(self, node: _Beam) -> None:
+        self.members[id(node)] = node
+        self._count += 1
+        self._heapq.heappush(self._heap, (node.new_total, self._count, id(node)))
+
+    def full(self) -> bool:
+        return len(self.members) >= self.width
+
+    def bottom(self) -> _Beam:
+        while True:
+            total, _, key = self._heap[0]
+            node = self.members.get(key)
+            if node is not None and node.new_total == total:
+                return node
+            self._heapq.heappop(self._heap)
+
+    def remove(self, node: _Beam) -> None:
+        del self.members[id(node)]
+
+    def is_candidate(self, total: float) -> bool:
+        return total > _NEG_INF and (not self.full() or total > self.bottom().new_total)
+
+
 def _beam_search_one(
     x: Any, *, blank: int, beam_width: int, merge_repeated: bool
 ) -> list[tuple[tuple[int, ...], float]]:
     """Prefix beam search over one sample's ``(T, C)`` log-probabilities (a numpy array).
 
-    Returns the final beams ``(labels, log-probability)``, best first.
+    The steps follow TensorFlow's ``CTCBeamSearchDecoder`` (ctc_beam_search.h) one for one,
+    including its order of evaluation: the beam's prefixes first (sorted by probability), then
+    their extensions label by label, a new prefix entering only if it beats the lowest one, which
+    then leaves the beam. Returns the final beams ``(labels, log-probability)``, best first.
     """
     import numpy as np
 
     num_classes = x.shape[1]
     labels = np.array([c for c in range(num_classes) if c != blank], dtype=np.int64)
-    prefixes: list[tuple[int, ...]] = [()]
-    p_blank = np.zeros(1)
-    p_label = np.full(1, -np.inf)
-    for y in x:
-        total = np.logaddexp(p_blank, p_label)
-        index = {p: i for i, p in enumerate(prefixes)}
-        parent = np.array([index.get(p[:-1], -1) if p else -1 for p in prefixes])
-        last = np.array([p[-1] if p else -1 for p in prefixes])
-        # Existing prefixes: blank frame, same label again (merged), or arrival from the parent.
-        new_blank = total + y[blank]
-        has_parent = parent >= 0
-        safe_parent = np.where(has_parent, parent, 0)
-        parent_last = last[safe_parent]
-        if merge_repeated:
-            arrival = np.where(last == parent_last, p_blank[safe_parent], total[safe_parent])
-            arrival = np.where(has_parent, arrival, -np.inf)
-            carried = np.logaddexp(p_label, arrival)
-        else:
-            carried = np.where(has_parent, total[safe_parent], -np.inf)
-        new_label = np.where(last >= 0, carried + y[np.maximum(last, 0)], -np.inf)
-        # Extensions by one label that are not already beams.
-        ext = y[labels][None, :] + (
-            np.where(labels[None, :] == last[:, None], p_blank[:, None], total[:, None])
-            if merge_repeated
-            else total[:, None]
-        )
-        column = {int(c): j for j, c in enumerate(labels)}
-        for i in np.flatnonzero(has_parent):
-            ext[parent[i], column[int(last[i])]] = -np.inf
-        scores = np.concatenate([np.logaddexp(new_blank, new_label), ext.ravel()])
-        keep = [int(k) for k in np.argsort(-scores, kind="stable")[:beam_width]]
-        keep = [k for k in keep if scores[k] > -np.inf] or [int(np.argmax(scores))]
-        count = len(prefixes)
-        next_prefixes, next_blank, next_label = [], [], []
-        for k in keep:
-            if k < count:
-                next_prefixes.append(prefixes[k])
-                next_blank.append(new_blank[k])
-                next_label.append(new_label[k])
-            else:
-                b, j = divmod(k - count, len(labels))
-                next_prefixes.append((*prefixes[b], int(labels[j])))
-                next_blank.append(-np.inf)
-                next_label.append(ext[b, j])
-        prefixes = next_prefixes
-        p_blank = np.array(next_blank)
-        p_label = np.array(next_label)
-    total = np.logaddexp(p_blank, p_label)
-    order = np.argsort(-total, kind="stable")
-    return [(prefixes[i], float(total[i])) for i in order]
+    root = _Beam(None, -1)
+    root.new_total = root.new_blank = 0.0
+    leaves = _Leaves(beam_width)
+    leaves.push(root)
+    offset = 0.0
+    for row in x:
+        top = float(row.max())
+        offset += top
+        y = (row - top).tolist()
+        y_labels = np.asarray(row[labels] - top)
+        branches = sorted(leaves.members.values(), key=lambda b: -b.new_total)
+        leaves = _Leaves(beam_width)
+        for b in branches:
+            b.old_blank, b.old_label, b.old_total = b.new_blank, b.new_label, b.new_total
+        for b in branches:  # the prefixes already in the beam
+            parent = b.parent
+            if parent is not None:
+                if merge_repeated:
+                    if parent.active():
+                        arrival = parent.old_blank if b.label == parent.label else parent.old_total
+                        b.new_label = _logaddexp(b.new_label, arrival)
+                else:
+                    b.new_label = parent.old_total if parent.active() else _NEG_INF
+                b.new_label += y[b.label]
+            b.new_blank = b.old_total + y[blank]
+            b.new_total = _logaddexp(b.new_blank, b.new_label)
+            leaves.push(b)
+        for b in branches:  # their extensions by one label
+            if not leaves.is_candidate(b.old_total):
+                continue
+            scores = y_labels + b.old_total
+            if merge_repeated and b.label >= 0:
+                same = labels == b.label
+                scores[same] = y_labels[same] + b.old_blank
+            threshold = leaves.bottom().new_total if leaves.full() else _NEG_INF
+            pending = {int(j) for j in np.flatnonzero(scores > threshold)}
+            pending.update(j for j, c in enumerate(labels.tolist())
+                           if c in b.children and not b.children[c].active())
+            done: set[int] = set()
+            while pending:
+                j = min(pending)
+                pending.discard(j)
+                done.add(j)
+                label = int(labels[j])
+                child = b.children.get(label)
+                if child is None:
+                    child = b.children[label] = _Beam(b, label)
+                elif child.active():
+                    continue
+                child.new_blank = _NEG_INF
+                child.new_label = child.new_total = float(scores[j])
+                if leaves.is_candidate(child.new_total):
+                    if leaves.full():
+                        out = leaves.bottom()
+                        out.reset_new()
+                        leaves.remove(out)
+                        if out.parent is b and out.label in labels:
+                            k = int(np.flatnonzero(labels == out.label)[0])
+                            if k > j and k not in done:
+                                pending.add(k)
+                    leaves.push(child)
+                else:
+                    child.old_blank = child.old_label = child.old_total = _NEG_INF
+                    child.reset_new()
+    final = sorted(leaves.members.values(), key=lambda b: -b.new_total)
+    return [(b.labels(), b.new_total + offset) for b in final]
 
 
 def ctc_beam_search_decode(
