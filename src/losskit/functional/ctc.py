@@ -167,7 +167,9 @@ def _validate_lengths(
         labels = targets
     check_index(fn, "targets", labels, num_classes, validate=True)
     if labels.numel() and bool((labels == blank).any()):
-        raise fail(fn, f"targets must not contain the blank index {blank}, got a label equal to {blank}")
+        raise fail(
+            fn, f"targets must not contain the blank index {blank}, got a label equal to {blank}"
+        )
     if not longer_allowed and tl.numel():
         longer = tl > il
         if bool(longer.any()):
@@ -187,10 +189,9 @@ def _validate_lengths(
 def _pad_targets(targets: Tensor, tl: Tensor) -> Tensor:
     """Concatenated targets ``(sum(tl),)`` -> padded ``(N, S)`` (padding 0)."""
     batch = tl.shape[0]
-    if torch.compiler.is_compiling():
-        width = targets.shape[0]  # a static bound: no data-dependent shape under compile
-    else:
-        width = int(tl.max()) if batch else 0
+    # Under compile, a static bound (no data-dependent shape); eagerly, the longest target.
+    compiling = torch.compiler.is_compiling()
+    width = targets.shape[0] if compiling or batch == 0 else int(tl.max())
     if targets.numel() == 0 or width == 0:
         return targets.new_zeros(batch, width)
     pos = torch.arange(width, device=targets.device)
@@ -218,12 +219,13 @@ def _collapse_repeats(targets: Tensor, tl: Tensor) -> tuple[Tensor, Tensor]:
 # --------------------------------------------------------------------------------------------
 
 
-def _shift(x: Tensor, k: int) -> Tensor:
-    """``y[:, s] = x[:, s - k]`` (``k > 0``) or ``x[:, s - k]`` from the right (``k < 0``),
-    filled with -inf."""
+def _shift(x: Tensor, k: int, fill: float = _NEG_INF) -> Tensor:
+    """Shift along dimension 1, filling with ``fill``: ``y[:, s] = x[:, s - k]``."""
+    width = x.shape[1]
+    keep = max(width - abs(k), 0)
     if k > 0:
-        return tF.pad(x[:, : x.shape[1] - k], (k, 0), value=_NEG_INF)
-    return tF.pad(x[:, -k:], (0, -k), value=_NEG_INF)
+        return tF.pad(x[:, :keep], (width - keep, 0), value=fill)
+    return tF.pad(x[:, width - keep :], (0, width - keep), value=fill)
 
 
 def _lse3(a: Tensor, b: Tensor, c: Tensor) -> Tensor:
@@ -239,7 +241,7 @@ class _CTCForwardBackward(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         ctx: Any,
         lp: Tensor,
         ext: Tensor,
@@ -282,7 +284,7 @@ class _CTCForwardBackward(torch.autograd.Function):
 
     @staticmethod
     @torch.autograd.function.once_differentiable
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:  # type: ignore[override]
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
         em, alphas, logp, ext, il, tl, stay, skip = ctx.saved_tensors
         frames, batch, states = em.shape
         pos = torch.arange(states, device=em.device)
@@ -316,16 +318,12 @@ def _topology(ext: Tensor, blank: int, merge_repeated: bool) -> tuple[Tensor, Te
     skip_ok = ~is_blank & (torch.arange(ext.shape[1], device=ext.device) >= 2)
     skip_ok = skip_ok.expand_as(ext)
     if merge_repeated:
-        skip_ok = skip_ok & (ext != _shift_int(ext, 2))
+        skip_ok = skip_ok & (ext != _shift(ext, 2, fill=-1))
     zero = torch.zeros((), dtype=torch.float64, device=ext.device)
     return (
         torch.where(stay_ok, zero, _NEG_INF),
         torch.where(skip_ok, zero, _NEG_INF),
     )
-
-
-def _shift_int(x: Tensor, k: int) -> Tensor:
-    return tF.pad(x[:, : x.shape[1] - k], (k, 0), value=-1)
 
 
 def _alignment_nll(
@@ -348,14 +346,14 @@ def _native_nll(
 ) -> Tensor:
     """PyTorch's CTC kernel, with the gradient turned into the true partial derivative."""
     nll, _ = torch.ops.aten._ctc_loss(lp, targets, il, tl, blank, zero_infinity)
-    if zero_infinity:
-        nll = torch.where(torch.isinf(nll), 0.0, nll)
     if lp.requires_grad and torch.is_grad_enabled():
         # The kernel's gradient is p - gamma; adding sum(p) - sum(p) (value 0, gradient p on the
         # frames inside the input lengths) removes the p term.
         running = torch.arange(lp.shape[0], device=lp.device)[:, None] < il
         mass = (lp.exp() * running[:, :, None]).sum(dim=(0, 2))
         nll = nll - (mass - mass.detach())
+    if zero_infinity:  # after the correction, so that infeasible samples get no gradient at all
+        nll = torch.where(torch.isinf(nll), 0.0, nll)
     return nll
 
 
@@ -531,7 +529,9 @@ def _decoder_inputs(
     return lp, il
 
 
-def _pack(rows: Sequence[Sequence[int]], batch_shape: tuple[int, ...], device: torch.device) -> tuple[Tensor, Tensor]:
+def _pack(
+    rows: Sequence[Sequence[int]], batch_shape: tuple[int, ...], device: torch.device
+) -> tuple[Tensor, Tensor]:
     width = max((len(r) for r in rows), default=0)
     out = torch.full((len(rows), width), -1, dtype=torch.long)
     for i, r in enumerate(rows):
@@ -841,6 +841,7 @@ def ctc_beam_search_decode(
     rows: list[tuple[int, ...]] = []
     scores: list[float] = []
     for n in range(batch):
+        beams: list[tuple[tuple[int, ...], float]]
         if num_classes == 1:
             beams = [((), 0.0)]
         else:
