@@ -150,7 +150,24 @@ def _validate_lengths(
     blank: int,
     longer_allowed: bool,
 ) -> None:
-    """Data-dependent checks of lengths and labels (skippable with ``validate=False``)."""
+    """Data-dependent checks of lengths and labels (skippable with ``validate=False``).
+
+    One fused test and one device synchronisation; the detailed checks (and their messages) run
+    only when it fails.
+    """
+    bad = (il < 0) | (il > frames) | (tl < 0)
+    if not longer_allowed:
+        bad = bad | (tl > il)
+    if targets.dim() == 2:
+        bad = bad | (tl > targets.shape[1])
+        inside = torch.arange(targets.shape[1], device=targets.device) < tl[:, None]
+        wrong = (targets < 0) | (targets >= num_classes) | (targets == blank)
+        bad = bad | (wrong & inside).any(dim=1)
+    else:
+        wrong = (targets < 0) | (targets >= num_classes) | (targets == blank)
+        bad = torch.cat([bad, wrong, (tl.sum() != targets.numel()).reshape(1)])
+    if bad.numel() == 0 or not bool(bad.any()):
+        return
     check_in_range(fn, "input_lengths", il, 0, frames, validate=True)
     if targets.dim() == 2:
         check_in_range(fn, "target_lengths", tl, 0, targets.shape[1], validate=True)
@@ -228,8 +245,27 @@ def _shift(x: Tensor, k: int, fill: float = _NEG_INF) -> Tensor:
     return tF.pad(x[:, width - keep :], (0, width - keep), value=fill)
 
 
+def _exp_floor(dtype: torch.dtype) -> float:
+    """Just above the log of the smallest normal number of ``dtype``: ``exp`` below it gives
+    subnormals, which are slow on many CPUs and below the precision of any loss (taken as 0)."""
+    return math.log(torch.finfo(dtype).tiny) + 1.0
+
+
+def _safe_exp(x: Tensor) -> Tensor:
+    """``exp(x)``, with results below the smallest normal number flushed to 0."""
+    floor = _exp_floor(x.dtype)
+    return torch.where(x < floor, 0.0, torch.exp(x.clamp_min(floor)))
+
+
 def _lse3(a: Tensor, b: Tensor, c: Tensor) -> Tensor:
-    return torch.logsumexp(torch.stack([a, b, c]), dim=0)
+    """``log(exp(a) + exp(b) + exp(c))``, -inf when all are -inf, without subnormals."""
+    x = torch.stack([a, b, c])
+    top = x.amax(dim=0)
+    shift = torch.where(torch.isfinite(top), top, 0.0)
+    # Terms below exp(floor) add at most 3e-38 to a sum >= 1; with top = -inf the result stays
+    # -inf whatever the sum.
+    terms = torch.exp((x - shift).clamp_min(_exp_floor(x.dtype)))
+    return top + torch.log(terms.sum(dim=0))
 
 
 class _CTCForwardBackward(torch.autograd.Function):
@@ -303,7 +339,7 @@ class _CTCForwardBackward(torch.autograd.Function):
             last = (il - 1 == t)[:, None]
             inner = (il - 1 > t)[:, None]
             beta = torch.where(last, final, torch.where(inner, rec, _NEG_INF))
-            occupancy[t] = torch.exp(alphas[t] + beta - logp_safe)
+            occupancy[t] = _safe_exp(alphas[t] + beta - logp_safe)
         index = ext.unsqueeze(0).expand(frames, batch, states)
         out = em.new_zeros(frames, batch, ctx.num_classes).scatter_add(2, index, occupancy)
         scale = -grad.to(em.dtype)
@@ -341,18 +377,53 @@ def _alignment_nll(
     return out
 
 
+class _NativeCTC(torch.autograd.Function):
+    """PyTorch's CTC kernel, with the gradient turned into the true partial derivative.
+
+    The kernel's backward returns :math:`p_t(k) - \\sum_{s: l'_s = k}\\gamma_t(s)` per unit of
+    incoming gradient; subtracting :math:`p_t(k)` on the frames inside the input lengths (one
+    ``addcmul_`` on the kernel's fresh gradient) leaves :math:`-\\sum\\gamma`.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Any, lp: Tensor, targets: Tensor, il: Tensor, tl: Tensor, blank: int,
+        zero_infinity: bool,
+    ) -> Tensor:
+        # The int-list overload: the tensor overload converts the lengths element by element,
+        # in the forward and again in the backward.
+        il_list, tl_list = il.tolist(), tl.tolist()
+        nll, log_alpha = torch.ops.aten._ctc_loss(
+            lp, targets, il_list, tl_list, blank, zero_infinity
+        )
+        ctx.save_for_backward(lp, targets, il, nll, log_alpha)
+        ctx.lengths = (il_list, tl_list)
+        ctx.blank = blank
+        ctx.zero_infinity = zero_infinity
+        return nll
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        lp, targets, il, nll, log_alpha = ctx.saved_tensors
+        il_list, tl_list = ctx.lengths
+        out = torch.ops.aten._ctc_loss_backward(
+            grad, lp, targets, il_list, tl_list, nll, log_alpha, ctx.blank, ctx.zero_infinity
+        )
+        running = torch.arange(lp.shape[0], device=lp.device)[:, None] < il
+        scale = torch.where(running, grad, 0.0)
+        if ctx.zero_infinity:
+            scale = torch.where(torch.isinf(nll), 0.0, scale)
+        out.addcmul_(lp.exp(), scale[:, :, None], value=-1)
+        return out, None, None, None, None, None
+
+
 def _native_nll(
     lp: Tensor, targets: Tensor, il: Tensor, tl: Tensor, *, blank: int, zero_infinity: bool
 ) -> Tensor:
-    """PyTorch's CTC kernel, with the gradient turned into the true partial derivative."""
-    nll, _ = torch.ops.aten._ctc_loss(lp, targets, il, tl, blank, zero_infinity)
-    if lp.requires_grad and torch.is_grad_enabled():
-        # The kernel's gradient is p - gamma; adding sum(p) - sum(p) (value 0, gradient p on the
-        # frames inside the input lengths) removes the p term.
-        running = torch.arange(lp.shape[0], device=lp.device)[:, None] < il
-        mass = (lp.exp() * running[:, :, None]).sum(dim=(0, 2))
-        nll = nll - (mass - mass.detach())
-    if zero_infinity:  # after the correction, so that infeasible samples get no gradient at all
+    """Per-sample CTC negative log-likelihood by PyTorch's kernel (true gradient)."""
+    nll: Tensor = _NativeCTC.apply(lp, targets, il, tl, blank, zero_infinity)
+    if zero_infinity:
         nll = torch.where(torch.isinf(nll), 0.0, nll)
     return nll
 
