@@ -702,3 +702,39 @@ def test_decoder_outputs_and_errors() -> None:
         losskit.ctc_greedy_decode(lp.long(), [4, 4])
     empty = losskit.ctc_greedy_decode(torch.zeros(3, 0, 4), torch.zeros(0, dtype=torch.long))
     assert empty.sequences.shape == (0, 0) and empty.log_probs.shape == (0,)
+
+
+@pytest.mark.parametrize("merge", [True, False])
+def test_large_logits_stay_finite(merge: bool) -> None:
+    """Logits of magnitude 1e4 in float32: finite loss and gradients, equal to float64."""
+    gen = torch.Generator().manual_seed(15)
+    logits, labels, il, tl = random_case(gen, 8, 4, 5, 3)
+    logits = (logits * 1e4).float().requires_grad_(True)
+    loss = losskit.ctc_loss(logits.log_softmax(-1), labels, il, tl, merge_repeated=merge)
+    (g,) = torch.autograd.grad(loss, logits)
+    assert torch.isfinite(loss) and torch.isfinite(g).all()
+    x64 = logits.detach().double().requires_grad_(True)
+    loss64 = losskit.ctc_loss(x64.log_softmax(-1), labels, il, tl, merge_repeated=merge)
+    (g64,) = torch.autograd.grad(loss64, x64)
+    torch.testing.assert_close(loss.double(), loss64, rtol=1e-5, atol=1e-3)
+    # float32 log-likelihoods of ~1e4 carry ~1e-3 absolute rounding into the occupancies.
+    torch.testing.assert_close(g.double(), g64, rtol=0, atol=1e-2)
+    if merge:
+        ref = tF.ctc_loss(x64.detach().log_softmax(-1), labels, il, tl)
+        torch.testing.assert_close(loss64, ref)
+
+
+def test_log_space_kernel_far_below_float32_range() -> None:
+    """Path log-probabilities of -1e4 (exp underflows to 0): the log-space recursion keeps them."""
+    lp = torch.full((6, 1, 3), -2000.0)
+    lp[:, 0, 0] = 0.0  # blank certain, labels at -2000 each
+    labels = torch.tensor([[1, 2, 1]])
+    expected = 3 * 2000.0  # the three label frames; every blank frame has probability 1
+    for merge in (True, False):
+        out = losskit.ctc_loss(lp, labels, [6], [3], merge_repeated=merge, reduction="sum")
+        # Several placements of the labels: loss = 6000 - log(number of alignments).
+        assert 6000 - 5 < out.item() <= expected
+    torch.testing.assert_close(
+        losskit.ctc_loss(lp, labels, [6], [3], merge_repeated=False, reduction="sum"),
+        torch.tensor(6000.0 - math.log(math.comb(6, 3))),
+    )
