@@ -738,3 +738,58 @@ def test_log_space_kernel_far_below_float32_range() -> None:
         losskit.ctc_loss(lp, labels, [6], [3], merge_repeated=False, reduction="sum"),
         torch.tensor(6000.0 - math.log(math.comb(6, 3))),
     )
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    frames=st.integers(1, 5),
+    classes=st.integers(2, 3),
+    label=st.lists(st.integers(1, 2), max_size=3),
+    merge=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_brute_force_property(
+    frames: int, classes: int, label: list[int], merge: bool, seed: int
+) -> None:
+    """Random tiny cases of both topologies: value and gradient equal the sum over every path."""
+    label = [min(c, classes - 1) for c in label]
+    gen = torch.Generator().manual_seed(seed)
+    lp = torch.randn(frames, classes, generator=gen, dtype=torch.float64).log_softmax(-1)
+    lp.requires_grad_(True)
+    expected = brute_force_nll(lp, label, 0, merge)
+    got = losskit.ctc_loss(
+        lp[:, None], torch.tensor([label or [1]]), [frames], [len(label)], merge_repeated=merge,
+        reduction="sum", zero_infinity=True,
+    )
+    if not torch.isfinite(expected):
+        assert got.item() == 0  # infeasible, zeroed
+        return
+    torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+    (g,) = torch.autograd.grad(got, lp)
+    (g_ref,) = torch.autograd.grad(expected, lp)
+    torch.testing.assert_close(g, g_ref, rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    frames=st.integers(0, 5),
+    merge=st.booleans(),
+    blank=st.integers(0, 2),
+    seed=st.integers(0, 2**16),
+)
+def test_wide_beam_property(frames: int, merge: bool, blank: int, seed: int) -> None:
+    """A beam wider than every prefix set finds the exact best labelling, whose probability is at
+    least the greedy path's."""
+    gen = torch.Generator().manual_seed(seed)
+    lp = torch.randn(frames, 1, 3, generator=gen, dtype=torch.float64).mul(2).log_softmax(-1)
+    beam = losskit.ctc_beam_search_decode(
+        lp, [frames], blank=blank, beam_width=500, merge_repeated=merge
+    )
+    exact = brute_force_labellings(lp[:, 0], blank, merge)
+    best = max(exact.values())
+    assert beam.log_probs[0, 0].item() == pytest.approx(best, rel=1e-10, abs=1e-12)
+    assert exact[tuple(beam.sequences[0, 0, : beam.lengths[0, 0]].tolist())] == pytest.approx(
+        best, rel=1e-10, abs=1e-12
+    )
+    greedy = losskit.ctc_greedy_decode(lp, [frames], blank=blank, merge_repeated=merge)
+    assert greedy.log_probs[0].item() <= best + 1e-12
