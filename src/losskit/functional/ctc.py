@@ -34,7 +34,18 @@ The gradient w.r.t. ``log_probs`` is the true partial derivative
 on ``log_probs`` themselves. PyTorch's kernel returns this plus :math:`p_t(k)` (a term that the
 backward of ``log_softmax`` cancels): gradients w.r.t. the logits before ``log_softmax`` are the
 same as ``torch.nn.functional.ctc_loss``'s, gradients w.r.t. ``log_probs`` differ by
-``log_probs.exp()`` on the frames inside ``input_lengths``.
+``log_probs.exp()`` on the frames inside ``input_lengths``. Both kernels are differentiable once
+(no double backward, as in PyTorch).
+
+Decoders
+--------
+Both decoders return a :class:`CTCDecoding` of padded int64 ``sequences`` (padding -1),
+``lengths`` and ``log_probs``, so that ``(sequences, lengths)`` can be used directly as padded
+targets. TensorFlow's blank is the last class: pass ``blank=C - 1`` to reproduce it.
+``merge_repeated`` means the topology, as for the loss. For the beam search this makes
+``merge_repeated=True`` TensorFlow 2's ``tf.nn.ctc_beam_search_decoder`` (TF1's
+``ctc_beam_search_decoder(..., merge_repeated=False)``); TF1's default ``merge_repeated=True``
+further merges equal consecutive labels of the returned sequences, which is not reproduced.
 """
 
 from __future__ import annotations
