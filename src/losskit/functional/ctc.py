@@ -305,11 +305,17 @@ class _CTCForwardBackward(torch.autograd.Function):
         em = lp.gather(2, ext.unsqueeze(0).expand(frames, batch, states))
         em = em.masked_fill(~valid, _NEG_INF)
         running = torch.arange(frames, device=lp.device)[:, None] < il  # (T, N)
-        alphas = em.new_empty(frames, batch, states)
-        if frames:
+        # Frames past every input length change nothing: stop there (a static bound under
+        # torch.compile, where the maximum would be data-dependent).
+        if torch.compiler.is_compiling() or batch == 0:
+            steps = frames
+        else:
+            steps = min(frames, int(il.max()))
+        alphas = em.new_empty(steps, batch, states)
+        if steps:
             alpha = torch.where(pos < 2, em[0], _NEG_INF)
             alphas[0] = alpha
-            for t in range(1, frames):
+            for t in range(1, steps):
                 new = _lse3(alpha + stay, _shift(alpha, 1), _shift(alpha, 2) + skip) + em[t]
                 alpha = torch.where(running[t][:, None], new, alpha)
                 alphas[t] = alpha
@@ -339,10 +345,11 @@ class _CTCForwardBackward(torch.autograd.Function):
         final = torch.where(final, 0.0, _NEG_INF).to(em.dtype)
         feasible = torch.isfinite(logp)
         logp_safe = torch.where(feasible, logp, 0.0)[:, None]
-        occupancy = torch.zeros_like(em)
+        steps = alphas.shape[0]
+        betas = torch.empty_like(alphas)
         beta = torch.full_like(final, _NEG_INF)
-        for t in range(frames - 1, -1, -1):
-            if t < frames - 1:
+        for t in range(steps - 1, -1, -1):
+            if t < steps - 1:
                 v = em[t + 1] + beta
                 rec = _lse3(v + stay, _shift(v, -1), _shift(v + skip, -2))
             else:
@@ -350,7 +357,9 @@ class _CTCForwardBackward(torch.autograd.Function):
             last = (il - 1 == t)[:, None]
             inner = (il - 1 > t)[:, None]
             beta = torch.where(last, final, torch.where(inner, rec, _NEG_INF))
-            occupancy[t] = _safe_exp(alphas[t] + beta - logp_safe)
+            betas[t] = beta
+        occupancy = em.new_zeros(frames, batch, states)
+        occupancy[:steps] = _safe_exp(alphas + betas - logp_safe)
         index = ext.unsqueeze(0).expand(frames, batch, states)
         out = em.new_zeros(frames, batch, ctx.num_classes).scatter_add(2, index, occupancy)
         scale = -grad.to(em.dtype)
