@@ -13,6 +13,8 @@ Writes ``tests/data/ctc/tf_ctc.npz``:
 * ``beam{i}_*``: ``tf.compat.v1.nn.ctc_beam_search_decoder`` with ``merge_repeated=False``
   (TF2's ``tf.nn.ctc_beam_search_decoder``) and ``merge_repeated=True``, decoded top paths and
   log-probabilities, for several beam widths.
+* ``v2_*``: blank = 0 through the TF2 APIs that take ``blank_index``: ``tf.nn.ctc_loss`` (loss
+  and gradient) and ``tf.nn.ctc_greedy_decoder``.
 """
 
 from __future__ import annotations
@@ -160,6 +162,34 @@ def main() -> None:
             data[key + tag + "log_probs"] = log_probs.numpy()
         case += 1
     data["beam_cases"] = np.array(case)
+
+    # ---- blank = 0 (TF2 APIs that take blank_index) ------------------------------------------
+    rng = np.random.default_rng(7)
+    frames, batch, classes = 9, 4, 5
+    logits = (rng.normal(size=(frames, batch, classes)) * 1.5).astype(np.float32)  # TF2: float32
+    labels = np.array([[1, 1, 2, 4], [3, 4, 0, 0], [2, 0, 0, 0], [4, 4, 4, 1]], np.int32)
+    label_lengths = np.array([4, 2, 1, 4], np.int32)
+    logit_lengths = np.array([9, 7, 5, 9], np.int32)
+    x = tf.constant(logits)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = tf.nn.ctc_loss(
+            labels, x, label_lengths, logit_lengths, logits_time_major=True, blank_index=0
+        )
+    data["v2_logits"] = logits
+    data["v2_targets"] = labels.astype(np.int64)
+    data["v2_target_lengths"] = label_lengths.astype(np.int64)
+    data["v2_input_lengths"] = logit_lengths.astype(np.int64)
+    data["v2_loss"] = loss.numpy()
+    data["v2_grad"] = tape.gradient(loss, x).numpy()
+    greedy_logits = logits
+    for merge in (True, False):
+        decoded, neg_sum = tf.nn.ctc_greedy_decoder(
+            greedy_logits, logit_lengths, merge_repeated=merge, blank_index=0
+        )
+        tag = "merged" if merge else "plain"
+        data[f"v2_greedy_{tag}_decoded"] = dense(decoded[0], batch)
+        data[f"v2_greedy_{tag}_neg_sum_logits"] = neg_sum.numpy()[:, 0]
 
     OUT.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(OUT, **data)

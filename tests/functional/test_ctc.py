@@ -793,3 +793,23 @@ def test_wide_beam_property(frames: int, merge: bool, blank: int, seed: int) -> 
     )
     greedy = losskit.ctc_greedy_decode(lp, [frames], blank=blank, merge_repeated=merge)
     assert greedy.log_probs[0].item() <= best + 1e-12
+
+
+def test_blank_zero_against_tensorflow_v2() -> None:
+    """tf.nn.ctc_loss(..., blank_index=0) and tf.nn.ctc_greedy_decoder(..., blank_index=0)."""
+    logits = torch.tensor(GOLDEN["v2_logits"], requires_grad=True)
+    il = torch.tensor(GOLDEN["v2_input_lengths"])
+    loss = losskit.ctc_loss(
+        logits.log_softmax(-1), torch.tensor(GOLDEN["v2_targets"]), il,
+        torch.tensor(GOLDEN["v2_target_lengths"]), reduction="none",
+    )
+    np.testing.assert_allclose(loss.detach().numpy(), GOLDEN["v2_loss"], rtol=1e-5)
+    (grad,) = torch.autograd.grad(loss.sum(), logits)
+    np.testing.assert_allclose(grad.numpy(), GOLDEN["v2_grad"], atol=1e-5)
+    for merge, tag in ((True, "merged"), (False, "plain")):
+        out = losskit.ctc_greedy_decode(logits.detach(), il, merge_repeated=merge)
+        seqs = [r[: int(n)].tolist() for r, n in zip(out.sequences, out.lengths, strict=True)]
+        assert seqs == _unpad(GOLDEN[f"v2_greedy_{tag}_decoded"])
+        np.testing.assert_allclose(
+            -out.log_probs.numpy(), GOLDEN[f"v2_greedy_{tag}_neg_sum_logits"], rtol=1e-6
+        )
