@@ -786,6 +786,7 @@ def _beam_search_one(
 
     num_classes = x.shape[1]
     labels = np.array([c for c in range(num_classes) if c != blank], dtype=np.int64)
+    column = {int(c): j for j, c in enumerate(labels)}
     root = _Beam(None, -1)
     root.new_total = root.new_blank = 0.0
     leaves = _Leaves(beam_width)
@@ -822,8 +823,7 @@ def _beam_search_one(
                 scores[same] = y_labels[same] + b.old_blank
             threshold = leaves.bottom().new_total if leaves.full() else _NEG_INF
             pending = {int(j) for j in np.flatnonzero(scores > threshold)}
-            pending.update(j for j, c in enumerate(labels.tolist())
-                           if c in b.children and not b.children[c].active())
+            pending.update(column[c] for c, child in b.children.items() if not child.active())
             done: set[int] = set()
             while pending:
                 j = min(pending)
@@ -842,8 +842,8 @@ def _beam_search_one(
                         out = leaves.bottom()
                         out.reset_new()
                         leaves.remove(out)
-                        if out.parent is b and out.label in labels:
-                            k = int(np.flatnonzero(labels == out.label)[0])
+                        if out.parent is b:
+                            k = column[out.label]
                             if k > j and k not in done:
                                 pending.add(k)
                     leaves.push(child)
