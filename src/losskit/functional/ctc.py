@@ -569,8 +569,8 @@ def ctc_loss(
         targets = _pad_targets(targets, tl)
     if collapse_repeated_labels:
         targets, tl_eff = _collapse_repeats(targets, tl_eff)
-    longer = tl > il
-    if ignore_longer_outputs_than_inputs:
+    longer = tl > il if ignore_longer_outputs_than_inputs else None
+    if longer is not None:  # TF compares the given (not collapsed) target lengths
         tl_eff = torch.where(longer, 0, tl_eff)
 
     if native:
@@ -580,7 +580,7 @@ def ctc_loss(
             lp, targets, il, tl_eff, blank=blank, merge_repeated=merge_repeated,
             zero_infinity=zero_infinity,
         )
-    if ignore_longer_outputs_than_inputs:
+    if longer is not None:
         nll = torch.where(longer, 0.0, nll)
     # PyTorch's "mean" normalises each loss by its target length before the batch mean: a
     # per-sample scale that applies to "mean" only, which reduce_loss's scalar divisor cannot say.
