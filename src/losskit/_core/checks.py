@@ -193,6 +193,19 @@ def check_in_range(
     """Data-dependent: every element must lie in the given interval (NaN fails)."""
     if not validation_enabled(validate) or tensor.numel() == 0:
         return
+    if tensor.dtype != torch.bool:
+        # Fast path: one min/max pass and one host sync; NaN fails every comparison and falls
+        # through to the slow path, which builds the message.
+        lo_val, hi_val = torch.aminmax(tensor)
+        fast = torch.ones((), dtype=torch.bool, device=tensor.device)
+        if low is not None:
+            fast = fast & (lo_val >= low if low_inclusive else lo_val > low)
+        if high is not None:
+            fast = fast & (hi_val <= high if high_inclusive else hi_val < high)
+        if low is None and high is None:
+            fast = fast & (lo_val == lo_val) & (hi_val == hi_val)
+        if bool(fast):
+            return
     ok = torch.ones_like(tensor, dtype=torch.bool)
     if low is not None:
         ok &= tensor >= low if low_inclusive else tensor > low
@@ -223,6 +236,11 @@ def check_index(
 ) -> None:
     """Data-dependent: class indices must lie in ``[0, num_classes)`` or equal ``ignore_index``."""
     if not validation_enabled(validate) or tensor.numel() == 0:
+        return
+    # Fast path: one min/max pass and one host sync; the slow path only builds the message.
+    valid = tensor if ignore_index is None else torch.where(tensor == ignore_index, 0, tensor)
+    low, high = torch.aminmax(valid)
+    if bool((low >= 0) & (high < num_classes)):
         return
     bad = (tensor < 0) | (tensor >= num_classes)
     if ignore_index is not None:

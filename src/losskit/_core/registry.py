@@ -108,6 +108,10 @@ class LossSpec:
         reductions: the reductions the loss accepts.
         grad_args: indices into ``Sample.args`` of the tensors gradients flow to.
         twice_differentiable: run ``gradgradcheck`` too.
+        gradcheck: compare the gradient with finite differences of the value. ``False`` where
+            the gradient deliberately is not the derivative of the value (CIoU's α is held
+            constant, as its paper prescribes); such a loss tests its gradient against a
+            reference of the same prescription instead.
         compile: include the loss in the ``torch.compile(fullgraph=True)`` check.
         low_precision: accept float16/bfloat16 inputs (checked against float32).
         make_module: for parametric losses: ``(sample, reduction) -> (module, functional_sample)``
@@ -130,6 +134,7 @@ class LossSpec:
     reductions: Sequence[str] = ("none", "mean", "sum")
     grad_args: Sequence[int] = (0,)
     twice_differentiable: bool = True
+    gradcheck: bool = True
     compile: bool = True
     low_precision: bool = True
     make_module: Callable[[Sample, str], tuple[nn.Module, Sample]] | None = None

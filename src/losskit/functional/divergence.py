@@ -1,5 +1,238 @@
-"""Kullback-Leibler divergence between distributions given as probabilities, log-probabilities or logits."""
+r"""Kullback–Leibler divergence between discrete distributions, and between
+``torch.distributions`` objects.
+
+Direction
+---------
+On tensors, :func:`kl_divergence` follows the loss convention (prediction first, target second)
+and computes :math:`\mathrm{KL}(P_{\text{target}} \,\|\, Q_{\text{input}})`, the divergence of the
+model's distribution from the target's, as ``torch.nn.functional.kl_div`` and Keras'
+``kl_divergence`` do. On two ``torch.distributions.Distribution`` objects it follows TensorFlow's
+``kl_divergence(distribution_a, distribution_b)`` and ``torch.distributions.kl_divergence(p, q)``:
+the result is :math:`\mathrm{KL}(a \,\|\, b)` with the *first* argument first.
+
+Reductions
+----------
+The unreduced loss (``"none"``) is the divergence of each distribution, summed along ``dim``:
+``input``'s shape without ``dim``. ``"sum"`` adds them, ``"batchmean"`` (the default) divides that
+sum by the size of the leading dimension of the unreduced loss, and ``"mean"`` divides it by the
+number of distributions. Relations with ``torch.nn.functional.kl_div`` (whose ``"none"`` is
+elementwise) for ``dim != 0``:
+
+* ``"sum"`` and ``"batchmean"`` are equal to ``kl_div``'s;
+* ``"none"`` is ``kl_div(..., reduction="none").sum(dim)``;
+* ``"mean"`` is ``kl_div(..., reduction="mean")`` times the number of classes :math:`C`
+  (``kl_div`` averages over elements, losskit over distributions).
+
+With ``dim=0`` the leading dimension holds the classes, so ``"batchmean"`` divides by the number of
+distributions (1 for a single 1-D distribution), whereas ``kl_div`` divides by :math:`C`.
+
+Zeros and infinities
+--------------------
+Terms with a target probability of exactly 0 contribute 0 (:math:`0 \log 0 = 0`) with zero
+gradient, whatever the input says there (``kl_div(..., log_target=True)`` returns NaN for a target
+log-probability of :math:`-\infty`; losskit returns 0). A target probability :math:`> 0` where the
+input probability is exactly 0 (``input_kind="probs"`` with a 0, or ``"log_probs"`` with
+:math:`-\infty`) gives :math:`+\infty`, the true value of the divergence. Logits never give an
+infinite divergence: they are normalised with ``log_softmax``, never ``log(softmax(x))``. Inputs
+are not renormalised and are not checked to sum to one.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from typing import cast
+
+import torch
+import torch.nn.functional as tF
+from torch import Tensor
+from torch.distributions import Distribution
+
+from .._core.checks import (
+    check_dim,
+    check_floating,
+    check_in_range,
+    check_option,
+    check_same_shape,
+    fail,
+    validation_enabled,
+)
+from .._core.dtypes import to_compute
+from .._core.reduction import reduce_loss
+
+__all__ = ["kl_divergence"]
+
+KL_REDUCTIONS: tuple[str, ...] = ("none", "mean", "sum", "batchmean")
+"""The reductions :func:`kl_divergence` accepts."""
+
+_KINDS = ("probs", "log_probs", "logits")
+
+
+def _log_probs(kind: str, value: Tensor, dim: int, support: Tensor | None = None) -> Tensor:
+    """Log-probabilities from probabilities, log-probabilities or logits (stable).
+
+    For probabilities, entries outside ``support`` (where the other distribution has no mass) are
+    replaced by 1 before the log, so that log's backward never divides by a masked-out zero.
+    """
+    if kind == "logits":
+        return tF.log_softmax(value, dim=dim)
+    if kind == "log_probs":
+        return value
+    return torch.log(value if support is None else torch.where(support, value, 1.0))
+
+
+def _check_kind(fn: str, name: str, kind: str, value: Tensor, validate: bool | None) -> None:
+    """Data-dependent: probabilities in [0, 1], log-probabilities <= 0 (NaN fails).
+
+    One ``aminmax`` pass and one host synchronisation; the shared check runs only to word the
+    error once something is out of range.
+    """
+    if kind == "logits" or not validation_enabled(validate) or value.numel() == 0:
+        return
+    low, high = torch.stack(torch.aminmax(value)).tolist()
+    ok = (low >= 0 and high <= 1) if kind == "probs" else high <= 0  # False for NaN
+    if not ok:
+        if kind == "probs":
+            check_in_range(fn, name, value, 0.0, 1.0, validate=True)
+        else:
+            check_in_range(fn, name, value, None, 0.0, validate=True)
+
+
+def _check_nan(fn: str, loss: Tensor, allow_nan_stats: bool) -> None:
+    if not allow_nan_stats and bool(torch.isnan(loss).any()):
+        count = int(torch.isnan(loss).sum())
+        raise fail(
+            fn, f"result must not be NaN when allow_nan_stats=False, got {count} NaN value(s)"
+        )
+
+
+def _distribution_kl(
+    fn: str,
+    a: Distribution,
+    b: Distribution,
+    dim: int,
+    input_kind: str,
+    target_kind: str,
+) -> Tensor:
+    if not (isinstance(a, Distribution) and isinstance(b, Distribution)):
+        raise fail(
+            fn, "input and target must both be tensors or both torch.distributions."
+            f"Distribution objects, got {type(a).__name__} and {type(b).__name__}", TypeError,
+        )
+    if dim != 1 or input_kind != "logits" or target_kind != "probs":
+        raise fail(
+            fn, "dim, input_kind and target_kind must keep their defaults for Distribution "
+            f"arguments, got dim={dim!r}, input_kind={input_kind!r}, target_kind={target_kind!r}",
+        )
+    try:
+        return torch.distributions.kl_divergence(a, b)
+    except NotImplementedError:
+        raise fail(
+            fn, "input and target must be a pair of distributions with a registered analytic "
+            f"KL divergence, got {type(a).__name__} and {type(b).__name__}", TypeError,
+        ) from None
+
+
+def kl_divergence(
+    input: Tensor | Distribution,
+    target: Tensor | Distribution,
+    *,
+    dim: int = 1,
+    input_kind: str = "logits",
+    target_kind: str = "probs",
+    allow_nan_stats: bool = True,
+    weight: Tensor | None = None,
+    reduction: str = "batchmean",
+    validate: bool | None = None,
+) -> Tensor:
+    r"""Kullback–Leibler divergence of the input distribution from the target distribution.
+
+    .. math::
+
+        \ell(x, y) = \{l_1, \dots, l_N\}, \qquad
+        l_n = \mathrm{KL}(P_n \,\|\, Q_n) = \sum_c p_{n,c} \,(\log p_{n,c} - \log q_{n,c}),
+
+    with :math:`P_n` the target and :math:`Q_n` the input distribution along ``dim``,
+    :math:`0 \log 0 = 0`, and a term :math:`+\infty` where :math:`p > 0 = q`. Given two
+    ``torch.distributions.Distribution`` objects ``(a, b)`` it returns the analytic
+    :math:`\mathrm{KL}(a \,\|\, b)` of ``torch.distributions.kl_divergence(a, b)`` (note the
+    order: the first argument first, as TensorFlow's ``kl_divergence(distribution_a,
+    distribution_b)``), reduced over its batch shape. Directions, reductions and the relation
+    with ``torch.nn.functional.kl_div`` are described in :mod:`losskit.functional.divergence`.
+
+    Args:
+        input: the model's distribution ``[N, C, *]`` (classes along ``dim``) as ``input_kind``;
+            or a ``Distribution``.
+        target: the target distribution, same shape, as ``target_kind``; or a ``Distribution``.
+        dim: the class dimension (tensors only).
+        input_kind: ``"logits"`` (default), ``"log_probs"`` or ``"probs"``.
+        target_kind: ``"probs"`` (default), ``"log_probs"`` or ``"logits"``.
+        allow_nan_stats: when ``False``, a NaN in the unreduced result raises ``ValueError``
+            (TensorFlow's switch of the same name). The check reads the result on the host.
+        weight: optional weights broadcastable to the unreduced shape (``input`` without ``dim``,
+            or the distributions' batch shape).
+        reduction: ``"none" | "mean" | "sum" | "batchmean"``; ``"none"`` gives ``[N, *]``.
+        validate: check that ``"probs"`` lie in :math:`[0, 1]` and ``"log_probs"`` are
+            :math:`\le 0`; ``None`` follows :func:`losskit.set_validation`.
+
+    Returns:
+        ``[N, *]`` for ``"none"``, else a scalar; float32 for half/bfloat16 inputs.
+
+    Raises:
+        ValueError: shapes differ, values outside the kind's range (validation on), a NaN with
+            ``allow_nan_stats=False``, bad ``dim``, kind or reduction.
+        TypeError: a tensor is not floating; one tensor and one distribution; a pair of
+            distributions without an analytic KL.
+
+    Example:
+        >>> logits = torch.tensor([[0.0, 0.0], [2.0, -1.0]])
+        >>> probs = torch.tensor([[0.5, 0.5], [1.0, 0.0]])
+        >>> kl_divergence(logits, probs, reduction="none")
+        tensor([0.0000, 0.0486])
+        >>> from torch.distributions import Normal
+        >>> kl_divergence(Normal(0.0, 1.0), Normal(1.0, 1.0), reduction="none")
+        tensor(0.5000)
+
+    References:
+        Kullback and Leibler, "On Information and Sufficiency", Ann. Math. Statist. 22(1), 1951.
+    """
+    fn = "kl_divergence"
+    if isinstance(input, Distribution) or isinstance(target, Distribution):
+        loss = _distribution_kl(fn, cast(Distribution, input), cast(Distribution, target), dim,
+                                input_kind, target_kind)
+        _check_nan(fn, loss, allow_nan_stats)
+        return reduce_loss(loss, reduction, weight=weight, allowed=KL_REDUCTIONS, fn=fn)
+
+    check_option(fn, "input_kind", input_kind, _KINDS)
+    check_option(fn, "target_kind", target_kind, _KINDS)
+    check_floating(fn, "input", input)
+    check_floating(fn, "target", target)
+    check_same_shape(fn, input, target)
+    if input.dim() == 0:
+        raise fail(fn, "input must have a class dimension, got a 0-dim tensor")
+    d = cast(int, check_dim(fn, "input", input, dim))
+    _check_kind(fn, "input", input_kind, input, validate)
+    _check_kind(fn, "target", target_kind, target, validate)
+
+    x, y = to_compute(input, target)
+    if target_kind == "probs" and input_kind == "logits" and not y.requires_grad:
+        # The default: xlogy gives 0 log 0 = 0 in one pass (as kl_div); log_softmax is finite,
+        # so p = 0 times it is 0, and the input gradient there, -p, is 0.
+        loss = (torch.xlogy(y, y) - y * tF.log_softmax(x, dim=d)).sum(dim=d)
+    else:
+        # Terms with p = 0 are 0 (0 log 0 = 0), with zero gradient: the difference of the logs
+        # is masked there, and probabilities are masked *before* their log so that log's
+        # backward never divides by a masked-out zero. Two log_softmax results are finite and
+        # need no mask. NaN stays NaN (NaN != 0 keeps it in the support).
+        if target_kind == "probs":
+            p = y
+            support = p != 0
+            log_p = _log_probs("probs", p, d, support)
+        else:
+            log_p = _log_probs(target_kind, y, d)
+            p = log_p.exp()
+            support = p != 0
+        diff = log_p - _log_probs(input_kind, x, d, support)
+        if not (target_kind == "logits" and input_kind == "logits"):
+            diff = torch.where(support, diff, 0.0)
+        loss = (p * diff).sum(dim=d)
+    _check_nan(fn, loss, allow_nan_stats)
+    return reduce_loss(loss, reduction, weight=weight, allowed=KL_REDUCTIONS, fn=fn)
