@@ -1,5 +1,948 @@
-"""Connectionist temporal classification: loss and decoders."""
+r"""Connectionist temporal classification (CTC): the loss and two decoders.
+
+* :func:`ctc_loss` is :func:`torch.nn.functional.ctc_loss` (same arguments, values and gradients
+  w.r.t. the logits) with TensorFlow's three extra switches: ``collapse_repeated_labels``
+  (``preprocess_collapse_repeated``), ``merge_repeated`` (``ctc_merge_repeated``) and
+  ``ignore_longer_outputs_than_inputs``.
+* :func:`ctc_greedy_decode` is best-path decoding (``tf.nn.ctc_greedy_decoder``).
+* :func:`ctc_beam_search_decode` is prefix beam search (``tf.nn.ctc_beam_search_decoder``).
+
+Topologies
+----------
+A CTC model emits, at each of the :math:`T` frames, one of :math:`C` classes, one of which is the
+*blank*. A frame-level path :math:`\pi` is read as a label sequence by a map :math:`\mathcal B`:
+
+* ``merge_repeated=True`` (standard CTC, Graves et al. 2006): merge runs of the same class, then
+  drop blanks: ``a a - a b b -> a a b``. Two equal consecutive labels need a blank between them.
+* ``merge_repeated=False`` (TensorFlow's ``ctc_merge_repeated=False``): only drop blanks; every
+  frame emits its label: ``a a - a b b -> a a a b b``. A label therefore occupies exactly one
+  frame, and equal consecutive labels need no blank between them.
+
+The loss is :math:`-\log \sum_{\pi:\, \mathcal B(\pi) = y} \prod_t p_t(\pi_t)`, and a decoder
+returns the label sequences that maximise (greedy: the best path's) probability.
+
+The standard topology runs on PyTorch's native CTC kernel. The other one, and every call traced by
+``torch.compile`` (the native kernel has a data-dependent output shape), run a log-space
+forward-backward written here: a :class:`torch.autograd.Function` vectorised over the batch and
+the label positions (a loop over time only), whose gradient is the state occupancy
+:math:`\gamma_t(s) = \alpha_t(s)\beta_t(s)/p` of the forward-backward algorithm.
+
+Gradients
+---------
+The gradient w.r.t. ``log_probs`` is the true partial derivative
+:math:`\partial\ell/\partial \log p_t(k) = -\sum_{s:\,l'_s = k}\gamma_t(s)`, so ``gradcheck`` holds
+on ``log_probs`` themselves. PyTorch's kernel returns this plus :math:`p_t(k)` (a term that the
+backward of ``log_softmax`` cancels): gradients w.r.t. the logits before ``log_softmax`` are the
+same as ``torch.nn.functional.ctc_loss``'s, gradients w.r.t. ``log_probs`` differ by
+``log_probs.exp()`` on the frames inside ``input_lengths``. Both kernels are differentiable once
+(no double backward, as in PyTorch).
+
+Decoders
+--------
+Both decoders return a :class:`CTCDecoding` of padded int64 ``sequences`` (padding -1),
+``lengths`` and ``log_probs``, so that ``(sequences, lengths)`` can be used directly as padded
+targets. TensorFlow's blank is the last class: pass ``blank=C - 1`` to reproduce it.
+``merge_repeated`` means the topology, as for the loss. For the beam search this makes
+``merge_repeated=True`` TensorFlow 2's ``tf.nn.ctc_beam_search_decoder`` (TF1's
+``ctc_beam_search_decoder(..., merge_repeated=False)``); TF1's default ``merge_repeated=True``
+further merges equal consecutive labels of the returned sequences, which is not reproduced.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import math
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import torch
+import torch.nn.functional as tF
+from torch import Tensor
+
+from .._core.checks import (
+    check_floating,
+    check_in_range,
+    check_index,
+    check_integer,
+    check_tensor,
+    fail,
+    shape_str,
+    validation_enabled,
+)
+from .._core.dtypes import to_compute
+from .._core.reduction import check_reduction, reduce_loss
+
+__all__ = [
+    "CTCDecoding",
+    "ctc_beam_search_decode",
+    "ctc_greedy_decode",
+    "ctc_loss",
+]
+
+_NEG_INF = -math.inf
+
+
+# --------------------------------------------------------------------------------------------
+# Argument handling
+# --------------------------------------------------------------------------------------------
+
+
+def _check_flag(fn: str, name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise fail(fn, f"{name} must be a bool, got {value!r}", TypeError)
+
+
+def _check_log_probs(fn: str, log_probs: Tensor, batch_first: bool) -> Tensor:
+    """Check ``log_probs`` and return it time-major ``(T, N, C)`` in the compute dtype."""
+    check_floating(fn, "log_probs", log_probs)
+    layout = "(N, T, C)" if batch_first else "(T, N, C)"
+    if log_probs.dim() != 3:
+        raise fail(fn, f"log_probs must be 3-D {layout}, got shape {shape_str(log_probs.shape)}")
+    if log_probs.shape[2] == 0:
+        raise fail(fn, "log_probs must have at least one class (C >= 1), got C = 0")
+    lp = log_probs.transpose(0, 1) if batch_first else log_probs
+    (lp,) = to_compute(lp)
+    return lp
+
+
+def _check_blank(fn: str, blank: int, num_classes: int) -> None:
+    if isinstance(blank, bool) or not isinstance(blank, int):
+        raise fail(fn, f"blank must be an int, got {blank!r}", TypeError)
+    if not 0 <= blank < num_classes:
+        raise fail(fn, f"blank must lie in [0, {num_classes - 1}] (C = {num_classes}), got {blank}")
+
+
+def _lengths(
+    fn: str, name: str, value: Tensor | Sequence[int], batch: int, device: torch.device
+) -> Tensor:
+    """A length argument as a 1-D int64 tensor of ``batch`` entries on ``device``."""
+    if isinstance(value, Tensor):
+        check_integer(fn, name, value)
+        lengths = value.reshape(-1) if value.dim() == 0 else value
+    elif isinstance(value, Sequence) and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
+        lengths = torch.tensor(list(value), dtype=torch.long)
+    else:
+        raise fail(
+            fn, f"{name} must be an integer tensor or a sequence of ints, got "
+            f"{type(value).__name__}", TypeError,
+        )
+    if lengths.dim() != 1 or lengths.shape[0] != batch:
+        raise fail(
+            fn, f"{name} must have one entry per sample, shape ({batch},), got shape "
+            f"{shape_str(lengths.shape)}",
+        )
+    return lengths.to(device=device, dtype=torch.long)
+
+
+def _check_targets(fn: str, targets: Tensor, batch: int) -> Tensor:
+    check_integer(fn, "targets", targets)
+    if targets.dim() not in (1, 2):
+        raise fail(
+            fn, "targets must be padded (N, S) or concatenated (sum(target_lengths),), got shape "
+            f"{shape_str(targets.shape)}",
+        )
+    if targets.dim() == 2 and targets.shape[0] != batch:
+        raise fail(
+            fn, f"targets must have the batch size of log_probs ({batch}) in dimension 0, got "
+            f"shape {shape_str(targets.shape)}",
+        )
+    return targets
+
+
+def _validate_lengths(
+    fn: str,
+    targets: Tensor,
+    il: Tensor,
+    tl: Tensor,
+    *,
+    frames: int,
+    num_classes: int,
+    blank: int,
+    longer_allowed: bool,
+) -> None:
+    """Data-dependent checks of lengths and labels (skippable with ``validate=False``).
+
+    One fused test and one device synchronisation; the detailed checks (and their messages) run
+    only when it fails.
+    """
+    bad = (il < 0) | (il > frames) | (tl < 0)
+    if not longer_allowed:
+        bad = bad | (tl > il)
+    if targets.dim() == 2:
+        bad = bad | (tl > targets.shape[1])
+        inside = torch.arange(targets.shape[1], device=targets.device) < tl[:, None]
+        wrong = (targets < 0) | (targets >= num_classes) | (targets == blank)
+        bad = bad | (wrong & inside).any(dim=1)
+    else:
+        wrong = (targets < 0) | (targets >= num_classes) | (targets == blank)
+        bad = torch.cat([bad, wrong, (tl.sum() != targets.numel()).reshape(1)])
+    if bad.numel() == 0 or not bool(bad.any()):
+        return
+    check_in_range(fn, "input_lengths", il, 0, frames, validate=True)
+    if targets.dim() == 2:
+        check_in_range(fn, "target_lengths", tl, 0, targets.shape[1], validate=True)
+        inside = torch.arange(targets.shape[1], device=targets.device) < tl[:, None]
+        labels = targets[inside]
+    else:
+        check_in_range(fn, "target_lengths", tl, 0, None, validate=True)
+        total = int(tl.sum()) if tl.numel() else 0
+        if total != targets.numel():
+            raise fail(
+                fn, "concatenated targets must have sum(target_lengths) = "
+                f"{total} elements, got {targets.numel()}",
+            )
+        labels = targets
+    check_index(fn, "targets", labels, num_classes, validate=True)
+    if labels.numel() and bool((labels == blank).any()):
+        raise fail(
+            fn, f"targets must not contain the blank index {blank}, got a label equal to {blank}"
+        )
+    if not longer_allowed and tl.numel():
+        longer = tl > il
+        if bool(longer.any()):
+            n = int(longer.nonzero()[0, 0])
+            raise fail(
+                fn, "target_lengths must not exceed input_lengths (pass "
+                "ignore_longer_outputs_than_inputs=True or zero_infinity=True for a zero loss), "
+                f"got target length {int(tl[n])} > input length {int(il[n])} for sample {n}",
+            )
+
+
+# --------------------------------------------------------------------------------------------
+# Target preprocessing (vectorised over the batch)
+# --------------------------------------------------------------------------------------------
+
+
+def _pad_targets(targets: Tensor, tl: Tensor) -> Tensor:
+    """Concatenated targets ``(sum(tl),)`` -> padded ``(N, S)`` (padding 0)."""
+    batch = tl.shape[0]
+    # Under compile, a static bound (no data-dependent shape); eagerly, the longest target.
+    compiling = torch.compiler.is_compiling()
+    width = targets.shape[0] if compiling or batch == 0 else int(tl.max())
+    if targets.numel() == 0 or width == 0:
+        return targets.new_zeros(batch, width)
+    pos = torch.arange(width, device=targets.device)
+    inside = pos < tl[:, None]
+    index = (torch.cumsum(tl, 0) - tl)[:, None] + pos
+    index = torch.where(inside, index, 0).clamp_max(targets.shape[0] - 1)
+    return torch.where(inside, targets[index], 0)
+
+
+def _collapse_repeats(targets: Tensor, tl: Tensor) -> tuple[Tensor, Tensor]:
+    """Merge runs of equal consecutive labels of padded targets: ``a a b b a -> a b a``."""
+    batch, width = targets.shape
+    if width == 0:
+        return targets, tl
+    inside = torch.arange(width, device=targets.device) < tl[:, None]
+    first = torch.ones(batch, 1, dtype=torch.bool, device=targets.device)
+    keep = inside & torch.cat([first, targets[:, 1:] != targets[:, :-1]], dim=1)
+    dest = torch.where(keep, torch.cumsum(keep, 1) - 1, width)
+    out = targets.new_zeros(batch, width + 1).scatter(1, dest, targets)
+    return out[:, :width], keep.sum(1)
+
+
+# --------------------------------------------------------------------------------------------
+# Log-space forward-backward (both topologies)
+# --------------------------------------------------------------------------------------------
+
+
+def _shift(x: Tensor, k: int, fill: float = _NEG_INF) -> Tensor:
+    """Shift along dimension 1, filling with ``fill``: ``y[:, s] = x[:, s - k]``."""
+    width = x.shape[1]
+    keep = max(width - abs(k), 0)
+    if k > 0:
+        return tF.pad(x[:, :keep], (width - keep, 0), value=fill)
+    return tF.pad(x[:, width - keep :], (0, width - keep), value=fill)
+
+
+def _exp_floor(dtype: torch.dtype) -> float:
+    """Just above the log of the smallest normal number of ``dtype``: ``exp`` below it gives
+    subnormals, which are slow on many CPUs and below the precision of any loss (taken as 0)."""
+    return math.log(torch.finfo(dtype).tiny) + 1.0
+
+
+def _safe_exp(x: Tensor) -> Tensor:
+    """``exp(x)``, with results below the smallest normal number flushed to 0."""
+    floor = _exp_floor(x.dtype)
+    return torch.where(x < floor, 0.0, torch.exp(x.clamp_min(floor)))
+
+
+def _lse3(a: Tensor, b: Tensor, c: Tensor) -> Tensor:
+    """``log(exp(a) + exp(b) + exp(c))``, -inf when all are -inf, without subnormals."""
+    x = torch.stack([a, b, c])
+    top = x.amax(dim=0)
+    shift = torch.where(torch.isfinite(top), top, 0.0)
+    # Terms below exp(floor) add at most 3e-38 to a sum >= 1; with top = -inf the result stays
+    # -inf whatever the sum.
+    terms = torch.exp((x - shift).clamp_min(_exp_floor(x.dtype)))
+    return top + torch.log(terms.sum(dim=0))
+
+
+class _CTCForwardBackward(torch.autograd.Function):
+    """Negative log-likelihood of CTC by the forward recursion; gradient by forward-backward.
+
+    Extended labels :math:`l' = (b, l_1, b, l_2, \\dots, l_S, b)` (``U = 2S + 1`` states).
+    ``stay`` / ``skip`` are additive 0/-inf biases of the self-loop of state ``s`` and of the
+    jump ``s - 2 -> s``; their values define the topology.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Any,
+        lp: Tensor,
+        ext: Tensor,
+        il: Tensor,
+        tl: Tensor,
+        stay: Tensor,
+        skip: Tensor,
+        zero_infinity: bool,
+    ) -> Tensor:
+        frames, batch, _ = lp.shape
+        states = ext.shape[1]
+        pos = torch.arange(states, device=lp.device)
+        valid = pos < (2 * tl + 1)[:, None]
+        em = lp.gather(2, ext.unsqueeze(0).expand(frames, batch, states))
+        em = em.masked_fill(~valid, _NEG_INF)
+        running = torch.arange(frames, device=lp.device)[:, None] < il  # (T, N)
+        # Frames past every input length change nothing: stop there (a static bound under
+        # torch.compile, where the maximum would be data-dependent).
+        if torch.compiler.is_compiling() or batch == 0:
+            steps = frames
+        else:
+            steps = min(frames, int(il.max()))
+        alphas = em.new_empty(steps, batch, states)
+        if steps:
+            alpha = torch.where(pos < 2, em[0], _NEG_INF)
+            alphas[0] = alpha
+            for t in range(1, steps):
+                new = _lse3(alpha + stay, _shift(alpha, 1), _shift(alpha, 2) + skip) + em[t]
+                alpha = torch.where(running[t][:, None], new, alpha)
+                alphas[t] = alpha
+            end = (2 * tl)[:, None]
+            last = alpha.gather(1, end)[:, 0]
+            before = alpha.gather(1, (end - 1).clamp_min(0))[:, 0]
+            before = torch.where(tl > 0, before, _NEG_INF)
+            logp = torch.logaddexp(last, before)
+            logp = torch.where(il > 0, logp, torch.where(tl > 0, _NEG_INF, 0.0))
+        else:
+            logp = torch.where(tl > 0, _NEG_INF, 0.0).to(lp.dtype)
+        nll = -logp
+        if zero_infinity:
+            nll = torch.where(torch.isinf(nll), 0.0, nll)
+        ctx.save_for_backward(em, alphas, logp, ext, il, tl, stay, skip)
+        ctx.zero_infinity = zero_infinity
+        ctx.num_classes = lp.shape[2]
+        return nll
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        em, alphas, logp, ext, il, tl, stay, skip = ctx.saved_tensors
+        frames, batch, states = em.shape
+        pos = torch.arange(states, device=em.device)
+        final = (pos == (2 * tl)[:, None]) | (pos == (2 * tl - 1)[:, None])
+        final = torch.where(final, 0.0, _NEG_INF).to(em.dtype)
+        feasible = torch.isfinite(logp)
+        logp_safe = torch.where(feasible, logp, 0.0)[:, None]
+        steps = alphas.shape[0]
+        betas = torch.empty_like(alphas)
+        beta = torch.full_like(final, _NEG_INF)
+        for t in range(steps - 1, -1, -1):
+            if t < steps - 1:
+                v = em[t + 1] + beta
+                rec = _lse3(v + stay, _shift(v, -1), _shift(v + skip, -2))
+            else:
+                rec = torch.full_like(final, _NEG_INF)
+            last = (il - 1 == t)[:, None]
+            inner = (il - 1 > t)[:, None]
+            beta = torch.where(last, final, torch.where(inner, rec, _NEG_INF))
+            betas[t] = beta
+        occupancy = em.new_zeros(frames, batch, states)
+        occupancy[:steps] = _safe_exp(alphas + betas - logp_safe)
+        index = ext.unsqueeze(0).expand(frames, batch, states)
+        out = em.new_zeros(frames, batch, ctx.num_classes).scatter_add(2, index, occupancy)
+        scale = -grad.to(em.dtype)
+        scale = torch.where(feasible, scale, 0.0 if ctx.zero_infinity else math.nan)
+        return out * scale[None, :, None], None, None, None, None, None, None
+
+
+def _topology(ext: Tensor, blank: int, merge_repeated: bool) -> tuple[Tensor, Tensor]:
+    """The 0/-inf biases of self-loops and skips for extended labels ``ext`` ``(N, U)``."""
+    is_blank = torch.arange(ext.shape[1], device=ext.device) % 2 == 0
+    stay_ok = torch.ones_like(ext, dtype=torch.bool) if merge_repeated else is_blank.expand_as(ext)
+    skip_ok = ~is_blank & (torch.arange(ext.shape[1], device=ext.device) >= 2)
+    skip_ok = skip_ok.expand_as(ext)
+    if merge_repeated:
+        skip_ok = skip_ok & (ext != _shift(ext, 2, fill=-1))
+    zero = torch.zeros((), dtype=torch.float64, device=ext.device)
+    return (
+        torch.where(stay_ok, zero, _NEG_INF),
+        torch.where(skip_ok, zero, _NEG_INF),
+    )
+
+
+def _alignment_nll(
+    lp: Tensor, targets: Tensor, il: Tensor, tl: Tensor, *, blank: int, merge_repeated: bool,
+    zero_infinity: bool,
+) -> Tensor:
+    """Per-sample CTC negative log-likelihood by the log-space forward-backward."""
+    batch, width = targets.shape
+    ext = targets.new_full((batch, 2 * width + 1), blank, dtype=torch.long)
+    ext[:, 1::2] = targets
+    stay, skip = _topology(ext, blank, merge_repeated)
+    out: Tensor = _CTCForwardBackward.apply(
+        lp, ext, il, tl, stay.to(lp.dtype), skip.to(lp.dtype), zero_infinity
+    )
+    return out
+
+
+class _NativeCTC(torch.autograd.Function):
+    """PyTorch's CTC kernel, with the gradient turned into the true partial derivative.
+
+    The kernel's backward returns :math:`p_t(k) - \\sum_{s: l'_s = k}\\gamma_t(s)` per unit of
+    incoming gradient; subtracting :math:`p_t(k)` on the frames inside the input lengths (one
+    ``addcmul_`` on the kernel's fresh gradient) leaves :math:`-\\sum\\gamma`.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Any, lp: Tensor, targets: Tensor, il: Tensor, tl: Tensor, blank: int,
+        zero_infinity: bool,
+    ) -> Tensor:
+        # The int-list overload: the tensor overload converts the lengths element by element,
+        # in the forward and again in the backward.
+        il_list, tl_list = il.tolist(), tl.tolist()
+        nll, log_alpha = torch.ops.aten._ctc_loss(
+            lp, targets, il_list, tl_list, blank, zero_infinity
+        )
+        ctx.save_for_backward(lp, targets, il, nll, log_alpha)
+        ctx.lengths = (il_list, tl_list)
+        ctx.blank = blank
+        ctx.zero_infinity = zero_infinity
+        return nll
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        lp, targets, il, nll, log_alpha = ctx.saved_tensors
+        il_list, tl_list = ctx.lengths
+        out = torch.ops.aten._ctc_loss_backward(
+            grad, lp, targets, il_list, tl_list, nll, log_alpha, ctx.blank, ctx.zero_infinity
+        )
+        running = torch.arange(lp.shape[0], device=lp.device)[:, None] < il
+        scale = torch.where(running, grad, 0.0)
+        if ctx.zero_infinity:
+            scale = torch.where(torch.isinf(nll), 0.0, scale)
+        out.addcmul_(lp.exp(), scale[:, :, None], value=-1)
+        return out, None, None, None, None, None
+
+
+def _native_nll(
+    lp: Tensor, targets: Tensor, il: Tensor, tl: Tensor, *, blank: int, zero_infinity: bool
+) -> Tensor:
+    """Per-sample CTC negative log-likelihood by PyTorch's kernel (true gradient)."""
+    nll: Tensor = _NativeCTC.apply(lp, targets, il, tl, blank, zero_infinity)
+    if zero_infinity:
+        nll = torch.where(torch.isinf(nll), 0.0, nll)
+    return nll
+
+
+# --------------------------------------------------------------------------------------------
+# The loss
+# --------------------------------------------------------------------------------------------
+
+
+def ctc_loss(
+    log_probs: Tensor,
+    targets: Tensor,
+    input_lengths: Tensor | Sequence[int],
+    target_lengths: Tensor | Sequence[int],
+    *,
+    blank: int = 0,
+    reduction: str = "mean",
+    zero_infinity: bool = False,
+    merge_repeated: bool = True,
+    collapse_repeated_labels: bool = False,
+    ignore_longer_outputs_than_inputs: bool = False,
+    batch_first: bool = False,
+    validate: bool | None = None,
+) -> Tensor:
+    r"""Connectionist temporal classification loss.
+
+    .. math::
+
+        l_n = -\log \sum_{\pi \in \mathcal B^{-1}(y_n),\ |\pi| = T_n}
+              \ \prod_{t=1}^{T_n} p_t(\pi_t \mid x_n)
+
+    where :math:`T_n` is ``input_lengths[n]``, :math:`y_n` the ``n``-th target (its first
+    ``target_lengths[n]`` labels) and :math:`\mathcal B` the topology's path-to-labels map
+    (see :mod:`losskit.functional.ctc`). ``"mean"`` is PyTorch's: each :math:`l_n` divided by its
+    target length (at least 1), then averaged over the batch; ``"sum"`` sums :math:`l_n`.
+
+    With the extra options off this is :func:`torch.nn.functional.ctc_loss` (its native kernel;
+    values equal, gradients equal w.r.t. the logits, see the module notes for ``log_probs``). The
+    extra options follow ``tf.compat.v1.nn.ctc_loss``:
+
+    * ``collapse_repeated_labels=True`` (``preprocess_collapse_repeated``): runs of equal labels in
+      each target are merged before the loss (``a a b -> a b``).
+    * ``merge_repeated=False`` (``ctc_merge_repeated=False``): repeated non-blank outputs are not
+      merged: each frame labelled ``a`` emits one ``a``, and ``a a`` needs no blank in between.
+    * ``ignore_longer_outputs_than_inputs=True``: samples whose target is longer than their input
+      get loss 0 and gradient 0 (instead of an error).
+
+    ``"mean"`` divides by the given ``target_lengths`` (before any collapsing). TensorFlow's
+    ``blank`` is the last class: pass ``blank=C - 1`` to reproduce it.
+
+    Args:
+        log_probs: log-probabilities ``(T, N, C)`` (``(N, T, C)`` with ``batch_first``), e.g.
+            ``log_softmax`` of logits; floating.
+        targets: padded labels ``(N, S)`` or the concatenation of every target
+            ``(sum(target_lengths),)``; integer, in ``[0, C)`` and never ``blank``.
+        input_lengths: frames of each sample, ``(N,)`` integer tensor or ints, in ``[0, T]``.
+        target_lengths: labels of each sample, ``(N,)``, in ``[0, S]``.
+        blank: index of the blank class.
+        reduction: ``"none" | "mean" | "sum"``.
+        zero_infinity: give infeasible samples (infinite loss) loss 0 and gradient 0.
+        merge_repeated: the topology, see above.
+        collapse_repeated_labels: merge repeated labels of the targets first.
+        ignore_longer_outputs_than_inputs: loss and gradient 0 where target length > input length.
+        batch_first: ``log_probs`` is ``(N, T, C)``.
+        validate: run the data-dependent checks (lengths, labels); ``None`` follows
+            :func:`losskit.set_validation`.
+
+    Returns:
+        ``(N,)`` losses for ``"none"``, else a scalar; float32 for half/bfloat16 ``log_probs``.
+        Infeasible samples (too few frames for their labels) give ``inf`` unless
+        ``zero_infinity``.
+
+    Raises:
+        ValueError: wrong shapes, mismatched batch sizes, lengths outside ``[0, T]`` /
+            ``[0, S]`` or not summing to the concatenated targets, labels outside ``[0, C)`` or
+            equal to ``blank``, a target longer than its input (unless
+            ``ignore_longer_outputs_than_inputs`` or ``zero_infinity``), unknown reduction.
+        TypeError: ``log_probs`` not floating, ``targets`` or lengths not integer.
+
+    Example:
+        >>> log_probs = torch.full((3, 1, 2), 0.5).log()  # 3 frames, classes {blank, a}
+        >>> # paths giving "a": aaa, -aa, aa-, --a, a--, -a- ; each of probability 1/8
+        >>> ctc_loss(log_probs, torch.tensor([[1]]), [3], [1], reduction="sum")
+        tensor(0.2877)
+        >>> # without merging, "a" is one frame of a: -- a, -a-, a-- only
+        >>> ctc_loss(log_probs, torch.tensor([[1]]), [3], [1], reduction="sum",
+        ...          merge_repeated=False)
+        tensor(0.9808)
+
+    References:
+        Graves, Fernández, Gomez, Schmidhuber, "Connectionist Temporal Classification: Labelling
+        Unsegmented Sequence Data with Recurrent Neural Networks", ICML 2006.
+    """
+    fn = "ctc_loss"
+    for name, flag in (
+        ("zero_infinity", zero_infinity),
+        ("merge_repeated", merge_repeated),
+        ("collapse_repeated_labels", collapse_repeated_labels),
+        ("ignore_longer_outputs_than_inputs", ignore_longer_outputs_than_inputs),
+        ("batch_first", batch_first),
+    ):
+        _check_flag(fn, name, flag)
+    check_reduction(reduction, fn=fn)
+    lp = _check_log_probs(fn, log_probs, batch_first)
+    frames, batch, num_classes = lp.shape
+    _check_blank(fn, blank, num_classes)
+    check_tensor(fn, "targets", targets)
+    targets = _check_targets(fn, targets, batch)
+    il = _lengths(fn, "input_lengths", input_lengths, batch, lp.device)
+    tl = _lengths(fn, "target_lengths", target_lengths, batch, lp.device)
+    targets = targets.to(device=lp.device, dtype=torch.long)
+    if validation_enabled(validate):
+        _validate_lengths(
+            fn, targets, il, tl, frames=frames, num_classes=num_classes, blank=blank,
+            longer_allowed=ignore_longer_outputs_than_inputs or zero_infinity,
+        )
+
+    native = merge_repeated and lp.numel() > 0 and not torch.compiler.is_compiling()
+    tl_eff = tl
+    if targets.dim() == 1 and (
+        not native or collapse_repeated_labels or ignore_longer_outputs_than_inputs
+    ):
+        targets = _pad_targets(targets, tl)
+    if collapse_repeated_labels:
+        targets, tl_eff = _collapse_repeats(targets, tl_eff)
+    longer = tl > il if ignore_longer_outputs_than_inputs else None
+    if longer is not None:  # TF compares the given (not collapsed) target lengths
+        tl_eff = torch.where(longer, 0, tl_eff)
+
+    if native:
+        nll = _native_nll(lp, targets, il, tl_eff, blank=blank, zero_infinity=zero_infinity)
+    else:
+        nll = _alignment_nll(
+            lp, targets, il, tl_eff, blank=blank, merge_repeated=merge_repeated,
+            zero_infinity=zero_infinity,
+        )
+    if longer is not None:
+        nll = torch.where(longer, 0.0, nll)
+    # PyTorch's "mean" normalises each loss by its target length before the batch mean: a
+    # per-sample scale that applies to "mean" only, which reduce_loss's scalar divisor cannot say.
+    scaled = nll / tl.clamp_min(1) if reduction == "mean" else nll
+    return reduce_loss(scaled, reduction, fn=fn)
+
+
+# --------------------------------------------------------------------------------------------
+# Decoders
+# --------------------------------------------------------------------------------------------
+
+
+class CTCDecoding(NamedTuple):
+    """The result of a CTC decoder: padded label sequences, their lengths and scores.
+
+    ``sequences`` are int64, padded with ``-1`` after ``lengths`` labels (so that
+    ``(sequences, lengths)`` can be passed on as padded targets); ``log_probs`` are in the
+    compute dtype of the input (float32 for half/bfloat16).
+    """
+
+    sequences: Tensor
+    lengths: Tensor
+    log_probs: Tensor
+
+
+def _decoder_inputs(
+    fn: str, log_probs: Tensor, input_lengths: Tensor | Sequence[int], blank: int,
+    merge_repeated: bool, batch_first: bool,
+) -> tuple[Tensor, Tensor]:
+    _check_flag(fn, "merge_repeated", merge_repeated)
+    _check_flag(fn, "batch_first", batch_first)
+    lp = _check_log_probs(fn, log_probs, batch_first).detach()
+    frames, batch, num_classes = lp.shape
+    _check_blank(fn, blank, num_classes)
+    il = _lengths(fn, "input_lengths", input_lengths, batch, lp.device)
+    check_in_range(fn, "input_lengths", il, 0, frames, validate=True)
+    return lp, il
+
+
+def _pack(
+    rows: Sequence[Sequence[int]], batch_shape: tuple[int, ...], device: torch.device
+) -> tuple[Tensor, Tensor]:
+    width = max((len(r) for r in rows), default=0)
+    out = torch.full((len(rows), width), -1, dtype=torch.long)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = torch.tensor(list(r), dtype=torch.long)
+    lengths = torch.tensor([len(r) for r in rows], dtype=torch.long)
+    return (
+        out.reshape(*batch_shape, width).to(device),
+        lengths.reshape(batch_shape).to(device),
+    )
+
+
+def ctc_greedy_decode(
+    log_probs: Tensor,
+    input_lengths: Tensor | Sequence[int],
+    *,
+    blank: int = 0,
+    merge_repeated: bool = True,
+    batch_first: bool = False,
+) -> CTCDecoding:
+    r"""Best-path (greedy) CTC decoding.
+
+    .. math::
+
+        \hat\pi_t = \arg\max_c \log p_t(c), \qquad \hat y = \mathcal B(\hat\pi), \qquad
+        \text{score} = \sum_{t < T_n} \max_c \log p_t(c)
+
+    Takes the most likely class of every frame inside ``input_lengths`` (the first one on ties),
+    merges runs of equal classes when ``merge_repeated`` and removes blanks. Equals
+    ``tf.nn.ctc_greedy_decoder(inputs, sequence_length, merge_repeated, blank_index)``; TensorFlow
+    returns ``neg_sum_logits``, the negated score: here ``log_probs`` is the score itself, the
+    log-probability of the best path when the input holds log-probabilities.
+
+    Args:
+        log_probs: ``(T, N, C)`` (``(N, T, C)`` with ``batch_first``) log-probabilities or
+            logits; floating.
+        input_lengths: ``(N,)`` frames per sample, in ``[0, T]``.
+        blank: the blank class (TensorFlow's default is ``C - 1``).
+        merge_repeated: merge runs of the same class (``a a - a -> a a``); ``False`` keeps every
+            non-blank frame (``a a - a -> a a a``).
+        batch_first: ``log_probs`` is ``(N, T, C)``.
+
+    Returns:
+        :class:`CTCDecoding` with ``sequences`` ``(N, L)`` int64 padded with -1, ``lengths``
+        ``(N,)`` and ``log_probs`` ``(N,)``.
+
+    Raises:
+        ValueError: wrong shapes or lengths, ``blank`` outside ``[0, C)``.
+        TypeError: ``log_probs`` not floating.
+
+    Example:
+        >>> probs = torch.tensor([[0.1, 0.9], [0.2, 0.8], [0.7, 0.3], [0.4, 0.6]])
+        >>> out = ctc_greedy_decode(probs.log()[:, None], [4])
+        >>> out.sequences, out.lengths
+        (tensor([[1, 1]]), tensor([2]))
+        >>> out.log_probs.exp()  # 0.9 * 0.8 * 0.7 * 0.6
+        tensor([0.3024])
+    """
+    fn = "ctc_greedy_decode"
+    lp, il = _decoder_inputs(fn, log_probs, input_lengths, blank, merge_repeated, batch_first)
+    frames, batch, _ = lp.shape
+    best, cls = lp.max(dim=-1) if frames else (lp.new_zeros(0, batch), il.new_zeros(0, batch))
+    running = torch.arange(frames, device=lp.device)[:, None] < il
+    score = torch.where(running, best, 0.0).sum(0)
+    keep = running & (cls != blank)
+    if merge_repeated and frames:
+        previous = torch.cat([torch.full_like(cls[:1], -1), cls[:-1]])
+        keep = keep & (cls != previous)
+    lengths = keep.sum(0)
+    width = int(lengths.max()) if batch else 0
+    dest = torch.where(keep, torch.cumsum(keep, 0) - 1, width)
+    sequences = torch.full((batch, width + 1), -1, dtype=torch.long, device=lp.device)
+    sequences = sequences.scatter(1, dest.T, cls.T)[:, :width]
+    return CTCDecoding(sequences, lengths, score)
+
+
+class _Beam:
+    """A node of the prefix trie: one labelling prefix and its blank/label/total
+    log-probabilities at the previous (``old_*``) and current (``new_*``) frame."""
+
+    __slots__ = (
+        "children", "label", "new_blank", "new_label", "new_total", "old_blank", "old_label",
+        "old_total", "parent",
+    )
+
+    def __init__(self, parent: _Beam | None, label: int) -> None:
+        self.parent = parent
+        self.label = label
+        self.children: dict[int, _Beam] = {}
+        self.old_blank = self.old_label = self.old_total = _NEG_INF
+        self.new_blank = self.new_label = self.new_total = _NEG_INF
+
+    def active(self) -> bool:
+        return self.new_total != _NEG_INF
+
+    def reset_new(self) -> None:
+        self.new_blank = self.new_label = self.new_total = _NEG_INF
+
+    def labels(self) -> tuple[int, ...]:
+        out = []
+        node: _Beam | None = self
+        while node is not None and node.parent is not None:
+            out.append(node.label)
+            node = node.parent
+        return tuple(reversed(out))
+
+
+def _logaddexp(a: float, b: float) -> float:
+    if a == _NEG_INF:
+        return b
+    if b == _NEG_INF:
+        return a
+    return max(a, b) + math.log1p(math.exp(-abs(a - b)))
+
+
+class _Leaves:
+    """The beam: at most ``width`` prefixes, with the lowest one found through a lazy heap."""
+
+    def __init__(self, width: int) -> None:
+        import heapq
+
+        self._heapq = heapq
+        self.width = width
+        self.members: dict[int, _Beam] = {}
+        self._heap: list[tuple[float, int, int]] = []
+        self._count = 0
+
+    def push(self, node: _Beam) -> None:
+        self.members[id(node)] = node
+        self._count += 1
+        self._heapq.heappush(self._heap, (node.new_total, self._count, id(node)))
+
+    def full(self) -> bool:
+        return len(self.members) >= self.width
+
+    def bottom(self) -> _Beam:
+        while True:
+            total, _, key = self._heap[0]
+            node = self.members.get(key)
+            if node is not None and node.new_total == total:
+                return node
+            self._heapq.heappop(self._heap)
+
+    def remove(self, node: _Beam) -> None:
+        del self.members[id(node)]
+
+    def is_candidate(self, total: float) -> bool:
+        return total > _NEG_INF and (not self.full() or total > self.bottom().new_total)
+
+
+def _beam_search_one(
+    x: Any, *, blank: int, beam_width: int, merge_repeated: bool
+) -> list[tuple[tuple[int, ...], float]]:
+    """Prefix beam search over one sample's ``(T, C)`` log-probabilities (a numpy array).
+
+    The steps follow TensorFlow's ``CTCBeamSearchDecoder`` (ctc_beam_search.h) one for one,
+    including its order of evaluation: the beam's prefixes first (sorted by probability), then
+    their extensions label by label, a new prefix entering only if it beats the lowest one, which
+    then leaves the beam. Returns the final beams ``(labels, log-probability)``, best first.
+    """
+    import numpy as np
+
+    num_classes = x.shape[1]
+    labels = np.array([c for c in range(num_classes) if c != blank], dtype=np.int64)
+    column = {int(c): j for j, c in enumerate(labels)}
+    root = _Beam(None, -1)
+    root.new_total = root.new_blank = 0.0
+    leaves = _Leaves(beam_width)
+    leaves.push(root)
+    offset = 0.0
+    for row in x:
+        top = float(row.max())
+        offset += top
+        y = (row - top).tolist()
+        y_labels = np.asarray(row[labels] - top)
+        branches = sorted(leaves.members.values(), key=lambda b: -b.new_total)
+        leaves = _Leaves(beam_width)
+        for b in branches:
+            b.old_blank, b.old_label, b.old_total = b.new_blank, b.new_label, b.new_total
+        for b in branches:  # the prefixes already in the beam
+            parent = b.parent
+            if parent is not None:
+                if merge_repeated:
+                    if parent.active():
+                        arrival = parent.old_blank if b.label == parent.label else parent.old_total
+                        b.new_label = _logaddexp(b.new_label, arrival)
+                else:
+                    b.new_label = parent.old_total if parent.active() else _NEG_INF
+                b.new_label += y[b.label]
+            b.new_blank = b.old_total + y[blank]
+            b.new_total = _logaddexp(b.new_blank, b.new_label)
+            leaves.push(b)
+        for b in branches:  # their extensions by one label
+            if not leaves.is_candidate(b.old_total):
+                continue
+            scores = y_labels + b.old_total
+            if merge_repeated and b.label >= 0:
+                same = labels == b.label
+                scores[same] = y_labels[same] + b.old_blank
+            threshold = leaves.bottom().new_total if leaves.full() else _NEG_INF
+            pending = {int(j) for j in np.flatnonzero(scores > threshold)}
+            pending.update(column[c] for c, child in b.children.items() if not child.active())
+            done: set[int] = set()
+            while pending:
+                j = min(pending)
+                pending.discard(j)
+                done.add(j)
+                label = int(labels[j])
+                child = b.children.get(label)
+                if child is None:
+                    child = b.children[label] = _Beam(b, label)
+                elif child.active():
+                    continue
+                child.new_blank = _NEG_INF
+                child.new_label = child.new_total = float(scores[j])
+                if leaves.is_candidate(child.new_total):
+                    if leaves.full():
+                        out = leaves.bottom()
+                        out.reset_new()
+                        leaves.remove(out)
+                        if out.parent is b:
+                            k = column[out.label]
+                            if k > j and k not in done:
+                                pending.add(k)
+                    leaves.push(child)
+                else:
+                    child.old_blank = child.old_label = child.old_total = _NEG_INF
+                    child.reset_new()
+    final = sorted(leaves.members.values(), key=lambda b: -b.new_total)
+    return [(b.labels(), b.new_total + offset) for b in final]
+
+
+def ctc_beam_search_decode(
+    log_probs: Tensor,
+    input_lengths: Tensor | Sequence[int],
+    *,
+    blank: int = 0,
+    beam_width: int = 100,
+    top_paths: int = 1,
+    merge_repeated: bool = True,
+    batch_first: bool = False,
+) -> CTCDecoding:
+    r"""Prefix beam search CTC decoding.
+
+    Keeps the ``beam_width`` most probable label prefixes, each with the probability of the
+    frames so far ending in a blank and in its last label,
+
+    .. math::
+
+        P(\ell, t) = P_{\text{blank}}(\ell, t) + P_{\text{label}}(\ell, t),
+
+    and returns the ``top_paths`` most probable labellings with their log-probabilities (the sum
+    over every path of the prefix's beam history). Frames are normalised with ``log_softmax``
+    first, so logits are accepted too.
+
+    With ``merge_repeated=True`` (standard CTC topology) the result equals
+    ``tf.nn.ctc_beam_search_decoder(inputs, sequence_length, beam_width, top_paths)`` with
+    ``blank = C - 1`` — which is ``tf.compat.v1.nn.ctc_beam_search_decoder(...,
+    merge_repeated=False)``. The TF1 default ``merge_repeated=True`` additionally merges equal
+    consecutive labels of the *returned* sequences (``b - b -> b``, a post-processing that
+    changes neither the search nor the scores); it is not reproduced here. With
+    ``merge_repeated=False`` the search follows the topology of
+    ``ctc_loss(merge_repeated=False)``: every non-blank frame emits its label.
+
+    Decoding runs per sample on the CPU (numpy), vectorised over beams and classes.
+
+    Args:
+        log_probs: ``(T, N, C)`` (``(N, T, C)`` with ``batch_first``); floating.
+        input_lengths: ``(N,)`` frames per sample, in ``[0, T]``.
+        blank: the blank class.
+        beam_width: number of prefixes kept, ``>= 1``.
+        top_paths: number of results per sample, in ``[1, beam_width]``.
+        merge_repeated: the topology (see above).
+        batch_first: ``log_probs`` is ``(N, T, C)``.
+
+    Returns:
+        :class:`CTCDecoding` with ``sequences`` ``(N, top_paths, L)`` int64 padded with -1,
+        ``lengths`` ``(N, top_paths)`` and ``log_probs`` ``(N, top_paths)``, best first. When
+        fewer than ``top_paths`` prefixes exist (very short inputs), the rest are empty with
+        log-probability ``-inf``.
+
+    Raises:
+        ValueError: wrong shapes or lengths, bad ``blank``, ``beam_width`` or ``top_paths``.
+        TypeError: ``log_probs`` not floating.
+
+    Example:
+        >>> probs = torch.tensor([[0.4, 0.6], [0.4, 0.6]])  # two frames, {blank, a}
+        >>> out = ctc_beam_search_decode(probs.log()[:, None], [2], top_paths=2)
+        >>> out.sequences[0], out.log_probs.exp()  # "a": aa, -a, a- ; "": --
+        (tensor([[ 1],
+                [-1]]), tensor([[0.8400, 0.1600]]))
+
+    References:
+        Hannun, Maas, Jurafsky, Ng, "First-Pass Large Vocabulary Continuous Speech Recognition
+        using Bi-Directional Recurrent DNNs", arXiv:1408.2873, 2014.
+    """
+    fn = "ctc_beam_search_decode"
+    lp, il = _decoder_inputs(fn, log_probs, input_lengths, blank, merge_repeated, batch_first)
+    for name, value in (("beam_width", beam_width), ("top_paths", top_paths)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise fail(fn, f"{name} must be an int, got {value!r}", TypeError)
+    if beam_width < 1:
+        raise fail(fn, f"beam_width must be >= 1, got {beam_width}")
+    if not 1 <= top_paths <= beam_width:
+        raise fail(fn, f"top_paths must lie in [1, beam_width={beam_width}], got {top_paths}")
+    _, batch, num_classes = lp.shape
+    normalised = torch.log_softmax(lp.to(torch.float64), dim=-1).cpu().numpy()
+    rows: list[tuple[int, ...]] = []
+    scores: list[float] = []
+    for n in range(batch):
+        beams: list[tuple[tuple[int, ...], float]]
+        if num_classes == 1:
+            beams = [((), 0.0)]
+        else:
+            beams = _beam_search_one(
+                normalised[: int(il[n]), n], blank=blank, beam_width=beam_width,
+                merge_repeated=merge_repeated,
+            )
+        beams = beams[:top_paths] + [((), -math.inf)] * (top_paths - len(beams))
+        rows.extend(b[0] for b in beams)
+        scores.extend(b[1] for b in beams)
+    sequences, lengths = _pack(rows, (batch, top_paths), lp.device)
+    log_p = torch.tensor(scores, dtype=lp.dtype).reshape(batch, top_paths).to(lp.device)
+    return CTCDecoding(sequences, lengths, log_p)
