@@ -134,6 +134,7 @@ def reduce_loss(
     *,
     weight: Tensor | None = None,
     divisor: Tensor | float | None = None,
+    mean_scale: Tensor | None = None,
     allowed: Sequence[str] = REDUCTIONS,
     fn: str = "",
 ) -> Tensor:
@@ -146,6 +147,8 @@ def reduce_loss(
         weight: optional weights broadcastable to ``loss``'s shape (see :func:`apply_weight`).
         divisor: the denominator of ``"mean"``; the number of elements of ``loss`` by default.
             A zero divisor gives ``0``, never NaN.
+        mean_scale: per-element factors applied for ``"mean"`` only, before the division
+            (``F.ctc_loss`` divides each sample's loss by its target length, then averages).
         allowed: the reductions this loss accepts.
         fn: the calling loss's name, for error messages.
 
@@ -165,12 +168,12 @@ def reduce_loss(
     loss = apply_weight(loss, weight, fn=fn)
     if reduction == "none":
         return loss
-    total = loss.sum()
     if reduction == "sum":
-        return total
+        return loss.sum()
     if reduction == "batchmean":
         batch = loss.shape[0] if loss.dim() > 0 else 1
-        return safe_divide(total, float(batch))
+        return safe_divide(loss.sum(), float(batch))
+    total = (loss if mean_scale is None else loss * mean_scale).sum()
     if divisor is None:
         divisor = float(loss.numel())
     return safe_divide(total, divisor)

@@ -42,7 +42,12 @@ def _reference(
     if log_probs.numel() == 0:  # torch's kernel refuses empty input
         return log_probs.sum(dim=(0, 2)) * 0
     return tF.ctc_loss(
-        log_probs, targets, input_lengths, target_lengths, blank=blank, reduction="none",
+        log_probs,
+        targets,
+        input_lengths,
+        target_lengths,
+        blank=blank,
+        reduction="none",
         zero_infinity=zero_infinity,
     )
 
@@ -65,8 +70,9 @@ _ERRORS = [
     ),
     ErrorCase(
         "integer log_probs",
-        lambda: _call(torch.zeros(5, 2, 4, dtype=_LONG), torch.ones(2, 2, dtype=_LONG), [5, 5],
-                      [2, 2]),
+        lambda: _call(
+            torch.zeros(5, 2, 4, dtype=_LONG), torch.ones(2, 2, dtype=_LONG), [5, 5], [2, 2]
+        ),
         TypeError,
         r"^ctc_loss: log_probs must be a floating point tensor, got dtype torch.int64",
     ),

@@ -124,12 +124,14 @@ def _lengths(
         lengths = torch.tensor(list(value), dtype=torch.long)
     else:
         raise fail(
-            fn, f"{name} must be an integer tensor or a sequence of ints, got "
-            f"{type(value).__name__}", TypeError,
+            fn,
+            f"{name} must be an integer tensor or a sequence of ints, got {type(value).__name__}",
+            TypeError,
         )
     if lengths.dim() != 1 or lengths.shape[0] != batch:
         raise fail(
-            fn, f"{name} must have one entry per sample, shape ({batch},), got shape "
+            fn,
+            f"{name} must have one entry per sample, shape ({batch},), got shape "
             f"{shape_str(lengths.shape)}",
         )
     return lengths.to(device=device, dtype=torch.long)
@@ -139,12 +141,14 @@ def _check_targets(fn: str, targets: Tensor, batch: int) -> Tensor:
     check_integer(fn, "targets", targets)
     if targets.dim() not in (1, 2):
         raise fail(
-            fn, "targets must be padded (N, S) or concatenated (sum(target_lengths),), got shape "
+            fn,
+            "targets must be padded (N, S) or concatenated (sum(target_lengths),), got shape "
             f"{shape_str(targets.shape)}",
         )
     if targets.dim() == 2 and targets.shape[0] != batch:
         raise fail(
-            fn, f"targets must have the batch size of log_probs ({batch}) in dimension 0, got "
+            fn,
+            f"targets must have the batch size of log_probs ({batch}) in dimension 0, got "
             f"shape {shape_str(targets.shape)}",
         )
     return targets
@@ -189,7 +193,8 @@ def _validate_lengths(
         total = int(tl.sum()) if tl.numel() else 0
         if total != targets.numel():
             raise fail(
-                fn, "concatenated targets must have sum(target_lengths) = "
+                fn,
+                "concatenated targets must have sum(target_lengths) = "
                 f"{total} elements, got {targets.numel()}",
             )
         labels = targets
@@ -203,7 +208,8 @@ def _validate_lengths(
         if bool(longer.any()):
             n = int(longer.nonzero()[0, 0])
             raise fail(
-                fn, "target_lengths must not exceed input_lengths (pass "
+                fn,
+                "target_lengths must not exceed input_lengths (pass "
                 "ignore_longer_outputs_than_inputs=True or zero_infinity=True for a zero loss), "
                 f"got target length {int(tl[n])} > input length {int(il[n])} for sample {n}",
             )
@@ -383,7 +389,13 @@ def _topology(ext: Tensor, blank: int, merge_repeated: bool) -> tuple[Tensor, Te
 
 
 def _alignment_nll(
-    lp: Tensor, targets: Tensor, il: Tensor, tl: Tensor, *, blank: int, merge_repeated: bool,
+    lp: Tensor,
+    targets: Tensor,
+    il: Tensor,
+    tl: Tensor,
+    *,
+    blank: int,
+    merge_repeated: bool,
     zero_infinity: bool,
 ) -> Tensor:
     """Per-sample CTC negative log-likelihood by the log-space forward-backward."""
@@ -407,7 +419,12 @@ class _NativeCTC(torch.autograd.Function):
 
     @staticmethod
     def forward(
-        ctx: Any, lp: Tensor, targets: Tensor, il: Tensor, tl: Tensor, blank: int,
+        ctx: Any,
+        lp: Tensor,
+        targets: Tensor,
+        il: Tensor,
+        tl: Tensor,
+        blank: int,
         zero_infinity: bool,
     ) -> Tensor:
         # The int-list overload: the tensor overload converts the lengths element by element,
@@ -557,7 +574,13 @@ def ctc_loss(
     targets = targets.to(device=lp.device, dtype=torch.long)
     if validation_enabled(validate):
         _validate_lengths(
-            fn, targets, il, tl, frames=frames, num_classes=num_classes, blank=blank,
+            fn,
+            targets,
+            il,
+            tl,
+            frames=frames,
+            num_classes=num_classes,
+            blank=blank,
             longer_allowed=ignore_longer_outputs_than_inputs or zero_infinity,
         )
 
@@ -577,15 +600,18 @@ def ctc_loss(
         nll = _native_nll(lp, targets, il, tl_eff, blank=blank, zero_infinity=zero_infinity)
     else:
         nll = _alignment_nll(
-            lp, targets, il, tl_eff, blank=blank, merge_repeated=merge_repeated,
+            lp,
+            targets,
+            il,
+            tl_eff,
+            blank=blank,
+            merge_repeated=merge_repeated,
             zero_infinity=zero_infinity,
         )
     if longer is not None:
         nll = torch.where(longer, 0.0, nll)
-    # PyTorch's "mean" normalises each loss by its target length before the batch mean: a
-    # per-sample scale that applies to "mean" only, which reduce_loss's scalar divisor cannot say.
-    scaled = nll / tl.clamp_min(1) if reduction == "mean" else nll
-    return reduce_loss(scaled, reduction, fn=fn)
+    # PyTorch's "mean" normalises each loss by its target length before the batch mean.
+    return reduce_loss(nll, reduction, mean_scale=1.0 / tl.clamp_min(1).to(nll.dtype), fn=fn)
 
 
 # --------------------------------------------------------------------------------------------
@@ -607,8 +633,12 @@ class CTCDecoding(NamedTuple):
 
 
 def _decoder_inputs(
-    fn: str, log_probs: Tensor, input_lengths: Tensor | Sequence[int], blank: int,
-    merge_repeated: bool, batch_first: bool,
+    fn: str,
+    log_probs: Tensor,
+    input_lengths: Tensor | Sequence[int],
+    blank: int,
+    merge_repeated: bool,
+    batch_first: bool,
 ) -> tuple[Tensor, Tensor]:
     _check_flag(fn, "merge_repeated", merge_repeated)
     _check_flag(fn, "batch_first", batch_first)
@@ -703,8 +733,15 @@ class _Beam:
     log-probabilities at the previous (``old_*``) and current (``new_*``) frame."""
 
     __slots__ = (
-        "children", "label", "new_blank", "new_label", "new_total", "old_blank", "old_label",
-        "old_total", "parent",
+        "children",
+        "label",
+        "new_blank",
+        "new_label",
+        "new_total",
+        "old_blank",
+        "old_label",
+        "old_total",
+        "parent",
     )
 
     def __init__(self, parent: _Beam | None, label: int) -> None:
@@ -937,7 +974,9 @@ def ctc_beam_search_decode(
             beams = [((), 0.0)]
         else:
             beams = _beam_search_one(
-                normalised[: int(il[n]), n], blank=blank, beam_width=beam_width,
+                normalised[: int(il[n]), n],
+                blank=blank,
+                beam_width=beam_width,
                 merge_repeated=merge_repeated,
             )
         beams = beams[:top_paths] + [((), -math.inf)] * (top_paths - len(beams))
