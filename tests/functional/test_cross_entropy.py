@@ -244,6 +244,24 @@ class TestBalancedSigmoidCrossEntropy:
         bce = tF.binary_cross_entropy_with_logits(x, y, pos_weight=pw, reduction="none")
         torch.testing.assert_close(ours, (1 - beta) * bce)
 
+    def test_batch_wide_beta_through_the_count_seam(self, generator):
+        """A batch-wide (later cross-process) beta: sum the counts, then reuse the kernel."""
+        from losskit.functional.cross_entropy import _balanced_unreduced, _beta_from_counts
+
+        x = torch.randn(3, 1, 2, 5, generator=generator, dtype=F64)
+        y = (torch.rand(3, 1, 2, 5, generator=generator, dtype=F64) < 0.3).to(F64)
+        shards = [(x[:1], y[:1]), (x[1:], y[1:])]  # as if on two ranks
+        num_negative = sum((1 - ys).sum() for _, ys in shards)
+        num_total = float(sum(ys.numel() for _, ys in shards))
+        beta = _beta_from_counts(num_negative, num_total)
+        got = torch.cat([_balanced_unreduced(xs, ys, beta) for xs, ys in shards])
+        b = float((y == 0).sum()) / y.numel()
+        want = -(b * y * tF.logsigmoid(x) + (1 - b) * (1 - y) * tF.logsigmoid(-x))
+        torch.testing.assert_close(got, want)
+        public = losskit.balanced_sigmoid_cross_entropy(x, y, beta=torch.tensor(b, dtype=F64),
+                                                        reduction="none")
+        torch.testing.assert_close(public, want)
+
     def test_all_negative_sample_is_finite(self):
         x = torch.tensor([[3.0, -2.0, 0.5]], requires_grad=True)
         loss = losskit.balanced_sigmoid_cross_entropy(x, torch.zeros(1, 3))
