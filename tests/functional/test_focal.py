@@ -77,11 +77,15 @@ class TestSigmoidFocalParity:
         n = 2 * focal_module._BLOCK + 123  # several blocks and a ragged last one
         x, t = _data(generator, (n,), dtype)
         assert focal_module._blocked(x)
-        v1, g1 = _value_grad(losskit.sigmoid_focal_loss, x, t, gamma=gamma, reduction="none")
-        v2, g2 = _value_grad(torchvision_focal, x, t, gamma=gamma)
         tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == torch.float32 else {}
-        torch.testing.assert_close(v1, v2, **tol)
-        torch.testing.assert_close(g1, g2, **tol)
+        for alpha in (0.25, None, 0.0, 1.0, 0.5):
+            for reduction in ("none", "mean"):
+                v1, g1 = _value_grad(losskit.sigmoid_focal_loss, x, t, alpha=alpha, gamma=gamma,
+                                     reduction=reduction)
+                v2, g2 = _value_grad(torchvision_focal, x, t, alpha=alpha, gamma=gamma,
+                                     reduction=reduction)
+                torch.testing.assert_close(v1, v2, **tol)
+                torch.testing.assert_close(g1, g2, **tol)
 
     def test_block_path_mean_reduction_and_shapes(self, generator):
         x, t = _data(generator, (3, focal_module._BLOCK // 2 + 5, 2))

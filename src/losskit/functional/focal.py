@@ -90,11 +90,6 @@ def _blocked(x: Tensor) -> bool:
     )
 
 
-def _softplus_out(x: Tensor, zero: Tensor, out: Tensor) -> Tensor:
-    """``softplus(x)`` written into ``out``, as ``logaddexp(x, 0)``."""
-    return torch.logaddexp(x, zero, out=out)
-
-
 def _threshold(x: Tensor) -> float:
     return 40.0 if x.dtype == torch.float64 else 20.0
 
@@ -126,56 +121,83 @@ def _pow_(m: Tensor, gamma: float) -> Tensor:
     return m
 
 
+def _alpha_t_partial_(buf: Tensor, t: Tensor, alpha: float | None) -> float:
+    r"""Multiply ``buf`` in place by :math:`\alpha_t / s` and return the constant :math:`s` still
+    to apply (folded by the caller into another operation): :math:`\alpha_t = s(1 + c\,t)`."""
+    if alpha is None:
+        return 1.0
+    if alpha == 1.0:
+        buf.mul_(t)
+        return 1.0
+    c = (2.0 * alpha - 1.0) / (1.0 - alpha)
+    if c != 0.0:
+        buf.addcmul_(buf, t, value=c)
+    return 1.0 - alpha
+
+
 def _focal_forward_blocks(x: Tensor, t: Tensor, alpha: float | None, gamma: float) -> Tensor:
+    """The forward pass block by block: per block, ``softplus`` and ``sigmoid`` plus six cheap
+    in-place passes over cache-resident temporaries, written straight into the result."""
     xf, tf = x.reshape(-1), t.reshape(-1)
     out = torch.empty_like(xf)
-    m = torch.empty(_BLOCK, dtype=x.dtype)
+    m = torch.empty(min(_BLOCK, xf.numel()), dtype=x.dtype)
     zero = x.new_zeros(())
     for start in range(0, xf.numel(), _BLOCK):
         xb, tb = xf[start:start + _BLOCK], tf[start:start + _BLOCK]
         lb = out[start:start + _BLOCK]
-        _softplus_out(xb, zero, lb)
-        lb.addcmul_(xb, tb, value=-1.0)
+        torch.addcmul(_softplus(xb), xb, tb, value=-1.0, out=lb)  # ce = softplus(x) - x t
         if gamma != 0.0:
-            mb = m[: xb.numel()]
-            torch.sigmoid(xb, out=mb)
+            mb = torch.sigmoid(xb, out=m[: xb.numel()])
             _pow_(_one_minus_pt_(mb, tb), gamma)
-            lb.mul_(mb)
-        _apply_alpha_(lb, tb, alpha, inplace=True)
+            scale = _alpha_t_partial_(mb, tb, alpha)
+            torch.addcmul(zero, lb, mb, value=scale, out=lb)  # scale * ce * m^gamma (1 + c t)
+        else:
+            scale = _alpha_t_partial_(lb, tb, alpha)
+            if scale != 1.0:
+                torch.addcmul(zero, lb, tb.new_ones(()), value=scale, out=lb)
     return out.view(x.shape)
 
 
 def _focal_grad_blocks(
     x: Tensor, t: Tensor, grad: Tensor, alpha: float | None, gamma: float
 ) -> Tensor:
-    """First-order backward of the CPU eager path, block by block (see :func:`_focal_grad`)."""
+    r"""First-order backward of the CPU eager path, block by block (see :func:`_focal_grad`).
+
+    Per block, with :math:`d = m - t = p(1 - 2t)`: the bracket over :math:`\gamma` is
+    :math:`\mathrm{ce}\,d\,(1-p) + (p - t)\,m/\gamma`, and the constants
+    (:math:`\gamma`, the constant part of :math:`\alpha_t`) are folded into the final multiply
+    by the incoming gradient.
+    """
     xf, tf = x.reshape(-1), t.reshape(-1)
-    gf = grad.expand(x.shape).reshape(-1) if grad.dim() or x.dim() else grad.reshape(-1)
+    gf = grad.expand(x.shape).reshape(-1)
     out = torch.empty_like(xf)
     n = min(_BLOCK, xf.numel())
-    p, m, c = (torch.empty(n, dtype=x.dtype) for _ in range(3))
-    tiny = torch.finfo(x.dtype).tiny
+    p, d, m, c = (torch.empty(n, dtype=x.dtype) for _ in range(4))
     zero = x.new_zeros(())
+    tiny = torch.finfo(x.dtype).tiny
     for start in range(0, xf.numel(), _BLOCK):
         xb, tb, gb = (v[start:start + _BLOCK] for v in (xf, tf, gf))
         ob = out[start:start + _BLOCK]
         k = xb.numel()
         pb = torch.sigmoid(xb, out=p[:k])
         if gamma == 0.0:
-            torch.sub(pb, tb, out=ob)
+            body = torch.sub(pb, tb, out=ob)  # p - t
+            scale = 1.0
         else:
-            mb, cb = m[:k], c[:k]
-            torch.addcmul(tb, pb, tb, value=-2.0, out=mb).add_(pb)  # 1 - p_t
-            _softplus_out(xb, zero, cb).addcmul_(xb, tb, value=-1.0)  # ce
-            cb.mul_(pb).addcmul_(cb, pb, value=-1.0).addcmul_(cb, tb, value=-2.0)
-            torch.sub(pb, tb, out=ob).mul_(mb).add_(cb, alpha=gamma)
-            if gamma == 2.0:
-                ob.mul_(mb)
-            elif gamma != 1.0:
+            db = torch.addcmul(pb, pb, tb, value=-2.0, out=d[:k])  # p (1 - 2t) = m - t
+            mb = torch.add(db, tb, out=m[:k])  # m = 1 - p_t
+            body = torch.addcmul(_softplus(xb), xb, tb, value=-1.0, out=c[:k])  # ce
+            body.mul_(db).addcmul_(body, pb, value=-1.0)  # ce p (1 - 2t)(1 - p)
+            body.addcmul_(torch.sub(pb, tb, out=ob), mb, value=1.0 / gamma)  # bracket / gamma
+            if gamma != 1.0:
                 if gamma < 1.0:
                     mb.clamp_min_(tiny)
-                ob.mul_(mb.pow_(gamma - 1.0))
-        _apply_alpha_(ob, tb, alpha, inplace=True).mul_(gb)
+                if gamma != 2.0:
+                    mb.pow_(gamma - 1.0)
+                body.mul_(mb)
+            scale = gamma
+        scale *= _alpha_t_partial_(body, tb, alpha)
+        torch.addcmul(zero, body, gb, value=scale, out=ob)
     return out.view(x.shape)
 
 
