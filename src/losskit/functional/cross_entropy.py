@@ -251,10 +251,18 @@ def _beta_from_counts(num_negative: Tensor, num_total: Tensor | float) -> Tensor
 
 def _balanced_unreduced(x: Tensor, y: Tensor, beta: Tensor | float) -> Tensor:
     r"""HED's class-balanced cross-entropy, unreduced:
-    :math:`\beta\,y\,\mathrm{softplus}(-x) + (1-\beta)(1-y)\,\mathrm{softplus}(x)`."""
-    neg_log_p = -F.logsigmoid(x)  # -log sigmoid(x) = softplus(-x), exact for large |x|
-    neg_log_q = neg_log_p + x  # -log(1 - sigmoid(x)) = softplus(x)
-    return beta * y * neg_log_p + (1.0 - beta) * (1.0 - y) * neg_log_q
+    :math:`\beta\,y\,\mathrm{softplus}(-x) + (1-\beta)(1-y)\,\mathrm{softplus}(x)`.
+
+    Computed by torch's BCE-with-logits kernel with ``weight = 1 − β`` and
+    ``pos_weight = β / (1 − β)`` (exact for soft targets too); where β = 1 (no positives) both are
+    0, so the loss and its gradient are 0 rather than ``0 · inf``.
+    """
+    b = torch.as_tensor(beta, dtype=x.dtype, device=x.device)
+    negative_weight = 1.0 - b
+    ratio = torch.where(b < 1.0, b / torch.where(b < 1.0, negative_weight, 1.0), 0.0)
+    return F.binary_cross_entropy_with_logits(
+        x, y, weight=negative_weight, pos_weight=ratio, reduction="none"
+    )
 
 
 def balanced_sigmoid_cross_entropy(
