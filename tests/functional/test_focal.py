@@ -214,6 +214,23 @@ class TestSigmoidFocalLaws:
             a = torch.ones_like(t) if alpha is None else alpha * t + (1 - alpha) * (1 - t)
             torch.testing.assert_close(gw, (1 - 2 * t) * a)
 
+    @given(st.integers(1, 70), st.integers(1, 9), st.floats(0, 4),
+           st.one_of(st.none(), st.floats(0, 1)), st.integers(0, 2**31 - 1))
+    def test_any_block_size_matches_the_formula(self, n, block, gamma, alpha, seed):
+        """The block path with tiny blocks (ragged ends, one-element blocks), any gamma/alpha."""
+        gen = torch.Generator().manual_seed(seed)
+        x, t = _data(gen, (n,))
+        saved = focal_module._BLOCK
+        focal_module._BLOCK = block
+        try:
+            v1, g1 = _value_grad(losskit.sigmoid_focal_loss, x, t, alpha=alpha, gamma=gamma,
+                                 reduction="none")
+        finally:
+            focal_module._BLOCK = saved
+        v2, g2 = _value_grad(torchvision_focal, x, t, alpha=alpha, gamma=gamma)
+        torch.testing.assert_close(v1, v2)
+        torch.testing.assert_close(g1, g2, atol=1e-12, rtol=1e-7)
+
     @pytest.mark.parametrize("gamma", GAMMAS)
     def test_second_derivatives(self, generator, gamma):
         x, t = _data(generator, (3, 4))

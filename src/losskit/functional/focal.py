@@ -166,7 +166,8 @@ def _focal_grad_blocks(
     Per block, with :math:`d = m - t = p(1 - 2t)`: the bracket over :math:`\gamma` is
     :math:`\mathrm{ce}\,d\,(1-p) + (p - t)\,m/\gamma`, and the constants
     (:math:`\gamma`, the constant part of :math:`\alpha_t`) are folded into the final multiply
-    by the incoming gradient.
+    by the incoming gradient (for :math:`\gamma < 10^{-3}` the bracket is formed directly, so
+    that :math:`1/\gamma` cannot overflow).
     """
     xf, tf = x.reshape(-1), t.reshape(-1)
     gf = grad.expand(x.shape).reshape(-1)
@@ -188,14 +189,18 @@ def _focal_grad_blocks(
             mb = torch.add(db, tb, out=m[:k])  # m = 1 - p_t
             body = torch.addcmul(_softplus(xb), xb, tb, value=-1.0, out=c[:k])  # ce
             body.mul_(db).addcmul_(body, pb, value=-1.0)  # ce p (1 - 2t)(1 - p)
-            body.addcmul_(torch.sub(pb, tb, out=ob), mb, value=1.0 / gamma)  # bracket / gamma
+            if gamma >= 1e-3:  # 1 / gamma stays small: fold gamma into the final multiply
+                body.addcmul_(torch.sub(pb, tb, out=ob), mb, value=1.0 / gamma)
+                scale = gamma
+            else:
+                body.mul_(gamma).addcmul_(torch.sub(pb, tb, out=ob), mb)
+                scale = 1.0
             if gamma != 1.0:
                 if gamma < 1.0:
                     mb.clamp_min_(tiny)
                 if gamma != 2.0:
                     mb.pow_(gamma - 1.0)
                 body.mul_(mb)
-            scale = gamma
         scale *= _alpha_t_partial_(body, tb, alpha)
         torch.addcmul(zero, body, gb, value=scale, out=ob)
     return out.view(x.shape)
