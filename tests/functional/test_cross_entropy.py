@@ -172,6 +172,10 @@ class TestBinaryCrossEntropy:
     def test_out_of_range_is_a_value_error(self):
         with pytest.raises(ValueError, match=r"^binary_cross_entropy: input must lie in \[0, 1\]"):
             losskit.binary_cross_entropy(torch.tensor([-0.1, 0.5]), torch.ones(2))
+        with pytest.raises(ValueError, match=r"got 1 value\(s\) outside, e.g. 1.5"):
+            losskit.binary_cross_entropy(torch.tensor([1.0, 1.5, 0.0]), torch.ones(3))
+        with pytest.raises(ValueError, match=r"e.g. nan"):
+            losskit.binary_cross_entropy(torch.tensor([0.5, float("nan")]), torch.ones(2))
         # validation off: the check is skipped (torch's own kernel still refuses on CPU)
         with pytest.raises(RuntimeError):
             losskit.binary_cross_entropy(torch.tensor([-0.1, 0.5]), torch.ones(2),

@@ -39,6 +39,7 @@ from .._core.checks import (
     fail,
     prepare_pair,
     shape_str,
+    validation_enabled,
 )
 from .._core.dtypes import compute_dtype
 from .._core.reduction import check_reduction, reduce_loss
@@ -87,6 +88,17 @@ def _broadcast_tensor(fn: str, name: str, value: Tensor, like: Tensor) -> Tensor
             f"{shape_str(value.shape)}",
         )
     return value.to(device=like.device, dtype=like.dtype)
+
+
+def _check_probabilities(fn: str, x: Tensor, validate: bool | None) -> None:
+    """Data-dependent: ``x`` must lie in ``[0, 1]``. One pass (``aminmax``) on the good path;
+    the message of :func:`check_in_range` on the bad one. NaN fails."""
+    if not validation_enabled(validate) or x.numel() == 0:
+        return
+    lo, hi = torch.aminmax(x)
+    if not bool((lo >= 0) & (hi <= 1)):
+        check_in_range(fn, "input", x, 0.0, 1.0, validate=True)
+        raise fail(fn, "input must lie in [0, 1], got NaN")  # unreachable: check_in_range raises
 
 
 def _class_weight(fn: str, weight: Tensor | None, num_classes: int, like: Tensor) -> Tensor | None:
@@ -225,7 +237,7 @@ def binary_cross_entropy(
     """
     fn = "binary_cross_entropy"
     x, y = prepare_pair(fn, input, target)
-    check_in_range(fn, "input", x, 0.0, 1.0, validate=validate)
+    _check_probabilities(fn, x, validate)
     loss = F.binary_cross_entropy(x, y, reduction="none")
     return reduce_loss(loss, reduction, weight=weight, fn=fn)
 
