@@ -284,6 +284,14 @@ class TestSigmoidFocalLaws:
         loss.sum().backward()
         assert torch.isfinite(x.grad).all()
 
+    def test_block_path_only_on_cpu_eager(self, monkeypatch):
+        big = torch.zeros(focal_module._BLOCK + 1)
+        assert focal_module._blocked(big)
+        assert not focal_module._blocked(torch.zeros(focal_module._BLOCK))
+        assert not focal_module._blocked(big.to("meta"))
+        monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
+        assert not focal_module._blocked(big)  # torch.compile fuses the whole-tensor form
+
     def test_inputs_unmodified(self, generator):
         for shape in ((4, 5), (focal_module._BLOCK + 9,)):
             x, t = _data(generator, shape, torch.float32)
