@@ -1,5 +1,522 @@
-"""Cross-entropy losses: sigmoid, balanced sigmoid, softmax and sparse softmax."""
+r"""Cross-entropy losses: sigmoid (binary / multi-label), class-balanced sigmoid (HED), binary on
+probabilities, and softmax with probability targets or integer labels.
+
+Semantics follow :mod:`torch.nn.functional` where torch has the loss (values, gradients,
+``weight``, ``pos_weight``, ``ignore_index``, ``label_smoothing``), with two additions from
+TensorFlow: label smoothing of sigmoid targets toward 0.5 (``tf.losses.sigmoid_cross_entropy``) and
+the naming of the softmax pair (``softmax_cross_entropy`` takes a distribution,
+``sparse_softmax_cross_entropy`` takes labels). Every function works on logits except
+:func:`binary_cross_entropy`, which takes probabilities.
+
+Reductions (``"none" | "mean" | "sum"``):
+
+* sigmoid and binary losses: ``"mean"`` divides the (weighted) sum by the number of elements, as
+  :func:`torch.nn.functional.binary_cross_entropy_with_logits`;
+* :func:`softmax_cross_entropy`: ``"mean"`` divides by the number of distributions (elements of
+  the unreduced loss), whatever the class weights, as :func:`torch.nn.functional.cross_entropy`
+  with probability targets;
+* :func:`sparse_softmax_cross_entropy`: ``"mean"`` divides by the summed class weights of the
+  labels that are not ``ignore_index`` (the count of those labels without weights), as
+  :func:`torch.nn.functional.cross_entropy` with class indices. When every label is ignored the
+  mean is 0 (torch returns NaN).
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .._core.checks import (
+    check_dim,
+    check_floating,
+    check_in_range,
+    check_index,
+    check_integer,
+    check_tensor,
+    fail,
+    prepare_pair,
+    shape_str,
+    validation_enabled,
+)
+from .._core.dtypes import compute_dtype
+from .._core.reduction import check_reduction, reduce_loss
+
+__all__ = [
+    "balanced_sigmoid_cross_entropy",
+    "binary_cross_entropy",
+    "sigmoid_cross_entropy",
+    "softmax_cross_entropy",
+    "sparse_softmax_cross_entropy",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# shared checks
+
+
+def _check_smoothing(fn: str, label_smoothing: float) -> float:
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)):
+        raise fail(
+            fn, f"label_smoothing must be a float in [0, 1], got "
+            f"{type(label_smoothing).__name__}", TypeError,
+        )
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise fail(fn, f"label_smoothing must lie in [0, 1], got {label_smoothing!r}")
+    return float(label_smoothing)
+
+
+def _broadcast_option(fn: str, name: str, value: Tensor | None, like: Tensor) -> Tensor | None:
+    """A tensor option (``pos_weight``) must be real and broadcast *to* ``like``'s shape."""
+    return None if value is None else _broadcast_tensor(fn, name, value, like)
+
+
+def _broadcast_tensor(fn: str, name: str, value: Tensor, like: Tensor) -> Tensor:
+    check_tensor(fn, name, value)
+    if value.is_complex() or value.dtype == torch.bool:
+        raise fail(fn, f"{name} must be a real floating tensor, got dtype {value.dtype}",
+                   TypeError)
+    try:
+        shape = torch.broadcast_shapes(value.shape, like.shape)
+    except RuntimeError:
+        shape = None
+    if shape != like.shape:
+        raise fail(
+            fn, f"{name} must broadcast to the input shape {shape_str(like.shape)}, got shape "
+            f"{shape_str(value.shape)}",
+        )
+    return value.to(device=like.device, dtype=like.dtype)
+
+
+def _check_probabilities(fn: str, x: Tensor, validate: bool | None) -> None:
+    """Data-dependent: ``x`` must lie in ``[0, 1]``. One pass (``aminmax``) on the good path;
+    the message of :func:`check_in_range` on the bad one. NaN fails."""
+    if not validation_enabled(validate) or x.numel() == 0:
+        return
+    lo, hi = torch.aminmax(x)
+    if not bool((lo >= 0) & (hi <= 1)):
+        check_in_range(fn, "input", x, 0.0, 1.0, validate=True)
+        raise fail(fn, "input must lie in [0, 1], got NaN")  # unreachable: check_in_range raises
+
+
+def _class_weight(fn: str, weight: Tensor | None, num_classes: int, like: Tensor) -> Tensor | None:
+    """Class weights: a floating tensor of shape ``(C,)``."""
+    if weight is None:
+        return None
+    check_tensor(fn, "weight", weight)
+    if not weight.is_floating_point():
+        raise fail(fn, f"weight must be a floating point tensor, got dtype {weight.dtype}",
+                   TypeError)
+    if weight.shape != (num_classes,):
+        raise fail(
+            fn, f"weight must have shape ({num_classes},) (one weight per class), got shape "
+            f"{shape_str(weight.shape)}",
+        )
+    return weight.to(device=like.device, dtype=like.dtype)
+
+
+def _class_dim(fn: str, input: Tensor, dim: int) -> int:
+    d = check_dim(fn, "input", input, dim)
+    if d is None or input.dim() == 0:
+        raise fail(fn, f"input must have a class dimension, got shape {shape_str(input.shape)}")
+    return d
+
+
+def _to_torch_layout(x: Tensor, d: int) -> Tensor:
+    """``F.cross_entropy`` wants the classes in dimension 1 (0 for a single distribution)."""
+    if x.dim() == 1 or d == 1:
+        return x
+    return x.movedim(d, 1)
+
+
+# --------------------------------------------------------------------------------------------
+# sigmoid family
+
+
+def sigmoid_cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    *,
+    weight: Tensor | None = None,
+    pos_weight: Tensor | None = None,
+    label_smoothing: float = 0.0,
+    reduction: str = "mean",
+) -> Tensor:
+    r"""Binary cross-entropy on logits (sigmoid cross-entropy), for binary and multi-label targets.
+
+    .. math::
+
+        l_n = -\big[p\, z_n \log \sigma(x_n) + (1 - z_n) \log(1 - \sigma(x_n))\big],
+        \qquad z_n = y_n (1 - \epsilon) + \tfrac12 \epsilon
+
+    computed stably as ``softplus``/``logsigmoid``, where :math:`p` is ``pos_weight`` (1 by
+    default) and :math:`\epsilon` is ``label_smoothing``, which pulls targets toward 0.5 as
+    ``tf.losses.sigmoid_cross_entropy`` does. With ``label_smoothing=0`` this is
+    :func:`torch.nn.functional.binary_cross_entropy_with_logits` (values and gradients, with the
+    same ``weight`` and ``pos_weight``).
+
+    Args:
+        input: logits ``[*]``, floating.
+        target: targets in ``[0, 1]`` (binary or soft), same shape as ``input``.
+        weight: optional weights broadcastable to ``[*]``, multiplying the unreduced loss.
+        pos_weight: optional weight of the positive term, broadcastable to ``[*]`` (typically one
+            value per class, ``[C]`` for ``[N, C]`` inputs).
+        label_smoothing: :math:`\epsilon \in [0, 1]`.
+        reduction: ``"none" | "mean" | "sum"``; ``"mean"`` divides by the number of elements.
+
+    Returns:
+        ``[*]`` for ``"none"``, else a scalar; float32 for half/bfloat16 inputs.
+
+    Raises:
+        ValueError: shapes differ, ``pos_weight``/``weight`` do not broadcast, smoothing outside
+            ``[0, 1]``, unknown reduction.
+        TypeError: ``input`` is not floating.
+
+    Example:
+        >>> x = torch.tensor([2.0, -1.0, 0.0])
+        >>> y = torch.tensor([1.0, 0.0, 1.0])
+        >>> sigmoid_cross_entropy(x, y, reduction="none")
+        tensor([0.1269, 0.3133, 0.6931])
+        >>> sigmoid_cross_entropy(x, y, label_smoothing=0.2, reduction="none")
+        tensor([0.3269, 0.4133, 0.6931])
+
+    See :class:`losskit.nn.SigmoidCrossEntropyLoss`.
+    """
+    fn = "sigmoid_cross_entropy"
+    eps = _check_smoothing(fn, label_smoothing)
+    x, y = prepare_pair(fn, input, target)
+    pw = _broadcast_option(fn, "pos_weight", pos_weight, x)
+    if eps > 0.0:
+        y = y * (1.0 - eps) + 0.5 * eps
+    loss = F.binary_cross_entropy_with_logits(x, y, pos_weight=pw, reduction="none")
+    return reduce_loss(loss, reduction, weight=weight, fn=fn)
+
+
+def binary_cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    *,
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+    validate: bool | None = None,
+) -> Tensor:
+    r"""Binary cross-entropy on probabilities.
+
+    .. math::
+
+        l_n = -\big[y_n \max(\log x_n, -100) + (1 - y_n) \max(\log(1 - x_n), -100)\big]
+
+    exactly :func:`torch.nn.functional.binary_cross_entropy` (including the clamp of the logs at
+    −100 that keeps :math:`x \in \{0, 1\}` finite, and its gradient). Prefer
+    :func:`sigmoid_cross_entropy` on logits: it is exact where probabilities round to 0 or 1.
+
+    Args:
+        input: probabilities in ``[0, 1]``, ``[*]``, floating.
+        target: targets in ``[0, 1]``, same shape.
+        weight: optional weights broadcastable to ``[*]``.
+        reduction: ``"none" | "mean" | "sum"``; ``"mean"`` divides by the number of elements.
+        validate: check that ``input`` lies in ``[0, 1]``; ``None`` follows
+            :func:`losskit.set_validation`.
+
+    Returns:
+        ``[*]`` for ``"none"``, else a scalar; float32 for half/bfloat16 inputs.
+
+    Raises:
+        ValueError: shapes differ, ``input`` outside ``[0, 1]`` (when validating), unknown
+            reduction.
+        TypeError: ``input`` is not floating.
+
+    Example:
+        >>> binary_cross_entropy(torch.tensor([0.9, 0.2, 0.0]), torch.tensor([1.0, 0.0, 1.0]),
+        ...                      reduction="none")
+        tensor([  0.1054,   0.2231, 100.0000])
+
+    See :class:`losskit.nn.BinaryCrossEntropyLoss`.
+    """
+    fn = "binary_cross_entropy"
+    x, y = prepare_pair(fn, input, target)
+    _check_probabilities(fn, x, validate)
+    loss = F.binary_cross_entropy(x, y, reduction="none")
+    return reduce_loss(loss, reduction, weight=weight, fn=fn)
+
+
+def _hed_beta(target: Tensor) -> Tensor:
+    r"""Per-sample :math:`\beta = |Y_-| / |Y|` over all non-batch dimensions (soft targets count
+    :math:`1 - y`), shaped to broadcast against ``target``."""
+    dims = tuple(range(1, target.dim()))
+    num_negative = (1.0 - target).sum(dim=dims, keepdim=True)
+    num_total = float(math.prod(target.shape[1:])) or 1.0
+    return _beta_from_counts(num_negative, num_total)
+
+
+def _beta_from_counts(num_negative: Tensor, num_total: Tensor | float) -> Tensor:
+    r""":math:`\beta = |Y_-| / |Y|` from (possibly globally reduced) counts.
+
+    This is the seam for a batch-wide or cross-process β: sum the counts over the batch (or
+    ``all_reduce`` them over ranks) and pass them here; the loss itself is
+    :func:`_balanced_unreduced`.
+    """
+    return num_negative / num_total
+
+
+def _balanced_unreduced(x: Tensor, y: Tensor, beta: Tensor | float) -> Tensor:
+    r"""HED's class-balanced cross-entropy, unreduced:
+    :math:`\beta\,y\,\mathrm{softplus}(-x) + (1-\beta)(1-y)\,\mathrm{softplus}(x)`.
+
+    Computed by torch's BCE-with-logits kernel with ``weight = 1 − β`` and
+    ``pos_weight = β / (1 − β)`` (exact for soft targets too); where β = 1 (no positives) both are
+    0, so the loss and its gradient are 0 rather than ``0 · inf``.
+    """
+    b = torch.as_tensor(beta, dtype=x.dtype, device=x.device)
+    negative_weight = 1.0 - b
+    ratio = torch.where(b < 1.0, b / torch.where(b < 1.0, negative_weight, 1.0), 0.0)
+    return F.binary_cross_entropy_with_logits(
+        x, y, weight=negative_weight, pos_weight=ratio, reduction="none"
+    )
+
+
+def balanced_sigmoid_cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    *,
+    beta: float | Tensor | None = None,
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    r"""Class-balanced sigmoid cross-entropy of HED (Xie & Tu 2015).
+
+    .. math::
+
+        l_n = -\beta\, y_n \log \sigma(x_n) - (1 - \beta)(1 - y_n) \log(1 - \sigma(x_n)),
+        \qquad \beta = \frac{|Y_-|}{|Y|}
+
+    Positives are weighted by :math:`\beta`, negatives by :math:`1-\beta`. With ``beta=None``,
+    :math:`\beta` is computed **per sample** over all non-batch dimensions (the fraction of
+    negatives in each image; soft targets count :math:`1 - y`), as a constant (no gradient flows
+    through it). A float uses a fixed :math:`\beta`; a tensor broadcastable to the input gives
+    β explicitly (for example one value per sample, ``[N, 1, 1, 1]``).
+
+    Up to the factor :math:`1-\beta` this is :func:`sigmoid_cross_entropy` with
+    ``pos_weight = β / (1 − β)``. HED sums the loss over the pixels of an image: that is
+    ``reduction="sum"`` divided by the batch size; ``"mean"`` divides by the number of elements.
+
+    Args:
+        input: logits ``[N, *]``, floating (at least 2 dimensions when ``beta=None``).
+        target: targets in ``[0, 1]``, same shape.
+        beta: ``None`` (per-sample β), a float in ``[0, 1]``, or a tensor broadcastable to
+            ``[N, *]``.
+        weight: optional weights broadcastable to ``[N, *]``.
+        reduction: ``"none" | "mean" | "sum"``.
+
+    Returns:
+        ``[N, *]`` for ``"none"``, else a scalar; float32 for half/bfloat16 inputs.
+
+    Raises:
+        ValueError: shapes differ, ``input`` has fewer than 2 dimensions with ``beta=None``,
+            ``beta`` outside ``[0, 1]`` or not broadcastable, unknown reduction.
+        TypeError: ``input`` is not floating, ``beta`` of a wrong type.
+
+    Example:
+        >>> x = torch.zeros(1, 4)
+        >>> y = torch.tensor([[1.0, 0.0, 0.0, 0.0]])  # beta = 3/4
+        >>> balanced_sigmoid_cross_entropy(x, y, reduction="none")
+        tensor([[0.5199, 0.1733, 0.1733, 0.1733]])
+
+    References:
+        Xie, Tu, "Holistically-Nested Edge Detection", ICCV 2015.
+    """
+    fn = "balanced_sigmoid_cross_entropy"
+    x, y = prepare_pair(fn, input, target)
+    b: Tensor | float
+    if beta is None:
+        if x.dim() < 2:
+            raise fail(
+                fn, f"input must have at least 2 dimensions (batch, ...) to compute a "
+                f"per-sample beta, got shape {shape_str(x.shape)}",
+            )
+        b = _hed_beta(y.detach())
+    elif isinstance(beta, Tensor):
+        b = _broadcast_tensor(fn, "beta", beta, x).detach()
+    else:
+        if isinstance(beta, bool) or not isinstance(beta, (int, float)):
+            raise fail(fn, f"beta must be None, a float or a tensor, got {type(beta).__name__}",
+                       TypeError)
+        if not 0.0 <= beta <= 1.0:
+            raise fail(fn, f"beta must lie in [0, 1], got {beta!r}")
+        b = float(beta)
+    loss = _balanced_unreduced(x, y, b)
+    return reduce_loss(loss, reduction, weight=weight, fn=fn)
+
+
+# --------------------------------------------------------------------------------------------
+# softmax family
+
+
+def softmax_cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    *,
+    dim: int = 1,
+    weight: Tensor | None = None,
+    label_smoothing: float = 0.0,
+    reduction: str = "mean",
+) -> Tensor:
+    r"""Softmax cross-entropy against a target distribution (one-hot or soft).
+
+    .. math::
+
+        l_n = -\sum_c w_c\, z_{n,c} \log \operatorname{softmax}(x_n)_c, \qquad
+        z_{n,c} = y_{n,c}(1 - \epsilon) + \epsilon / C
+
+    with :math:`\log\operatorname{softmax}` computed by log-sum-exp. Equals
+    :func:`torch.nn.functional.cross_entropy` with probability targets (``weight``,
+    ``label_smoothing``, every reduction; ``"mean"`` divides by the number of distributions, not
+    by the weights) and, without weights, ``tf.losses.softmax_cross_entropy`` /
+    ``tf.nn.softmax_cross_entropy_with_logits`` (smoothing ``onehot (1 − ε) + ε / C``).
+
+    Args:
+        input: logits ``[N, C, *]`` with the classes along ``dim`` (``[C]`` for one
+            distribution, with ``dim=0``), floating.
+        target: probabilities of the same shape, floating. For integer labels use
+            :func:`sparse_softmax_cross_entropy`.
+        dim: the class dimension.
+        weight: optional class weights ``[C]``.
+        label_smoothing: :math:`\epsilon \in [0, 1]`.
+        reduction: ``"none" | "mean" | "sum"``.
+
+    Returns:
+        ``input``'s shape without ``dim`` for ``"none"``, else a scalar; float32 for
+        half/bfloat16 inputs.
+
+    Raises:
+        ValueError: shapes differ, bad ``dim``, ``weight`` not ``[C]``, smoothing outside
+            ``[0, 1]``, unknown reduction.
+        TypeError: ``input`` not floating; ``target`` holds integers (the error names
+            :func:`sparse_softmax_cross_entropy`).
+
+    Example:
+        >>> x = torch.tensor([[2.0, 0.0, -1.0]])
+        >>> softmax_cross_entropy(x, torch.tensor([[1.0, 0.0, 0.0]]))
+        tensor(0.1698)
+        >>> softmax_cross_entropy(x, torch.tensor([[0.5, 0.5, 0.0]]))
+        tensor(1.1698)
+
+    See :class:`losskit.nn.SoftmaxCrossEntropyLoss`.
+    """
+    fn = "softmax_cross_entropy"
+    eps = _check_smoothing(fn, label_smoothing)
+    check_floating(fn, "input", input)
+    check_tensor(fn, "target", target)
+    if not target.is_floating_point():
+        raise fail(
+            fn, f"target must be a floating point tensor of class probabilities, got dtype "
+            f"{target.dtype}; for integer class labels use sparse_softmax_cross_entropy",
+            TypeError,
+        )
+    x, y = prepare_pair(fn, input, target)
+    d = _class_dim(fn, x, dim)
+    w = _class_weight(fn, weight, x.shape[d], x)
+    loss = F.cross_entropy(
+        _to_torch_layout(x, d), _to_torch_layout(y, d), weight=w, label_smoothing=eps,
+        reduction="none",
+    )
+    return reduce_loss(loss, reduction, fn=fn)
+
+
+def sparse_softmax_cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    *,
+    dim: int = 1,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+    reduction: str = "mean",
+    validate: bool | None = None,
+) -> Tensor:
+    r"""Softmax cross-entropy against integer class labels.
+
+    .. math::
+
+        l_n = (1 - \epsilon)\, w_{y_n} \big(-\log \operatorname{softmax}(x_n)_{y_n}\big)
+              + \frac{\epsilon}{C} \sum_c w_c \big(-\log \operatorname{softmax}(x_n)_c\big)
+
+    and :math:`l_n = 0` where :math:`y_n` is ``ignore_index``. Equals
+    :func:`torch.nn.functional.cross_entropy` with class indices, values and gradients:
+    ``"mean"`` divides by :math:`\sum_{n:\,y_n \ne \text{ignore}} w_{y_n}` (the number of counted
+    labels without weights), with or without smoothing. Without weights and smoothing this is
+    ``tf.losses.sparse_softmax_cross_entropy`` and Keras' ``sparse_categorical_crossentropy``
+    (``from_logits=True``).
+
+    Args:
+        input: logits ``[N, C, *]`` with the classes along ``dim`` (``[C]`` for one sample, with
+            ``dim=0``), floating.
+        target: class labels, ``input``'s shape without ``dim``, integer. For probability
+            targets use :func:`softmax_cross_entropy`.
+        dim: the class dimension.
+        weight: optional class weights ``[C]``.
+        ignore_index: label value that contributes nothing and is not counted by ``"mean"``.
+        label_smoothing: :math:`\epsilon \in [0, 1]`.
+        reduction: ``"none" | "mean" | "sum"``.
+        validate: check that labels lie in ``[0, C)`` or equal ``ignore_index``; ``None``
+            follows :func:`losskit.set_validation`.
+
+    Returns:
+        ``input``'s shape without ``dim`` for ``"none"``, else a scalar; float32 for
+        half/bfloat16 inputs.
+
+    Raises:
+        ValueError: target shape, labels out of range, bad ``dim``, ``weight`` not ``[C]``,
+            smoothing outside ``[0, 1]``, unknown reduction.
+        TypeError: ``input`` not floating; ``target`` floating (the error names
+            :func:`softmax_cross_entropy`).
+
+    Example:
+        >>> x = torch.tensor([[2.0, 0.0, -1.0], [0.0, 0.0, 0.0]])
+        >>> sparse_softmax_cross_entropy(x, torch.tensor([0, 2]), reduction="none")
+        tensor([0.1698, 1.0986])
+        >>> sparse_softmax_cross_entropy(x, torch.tensor([0, -100]))  # the second is ignored
+        tensor(0.1698)
+
+    See :class:`losskit.nn.SparseSoftmaxCrossEntropyLoss`.
+    """
+    fn = "sparse_softmax_cross_entropy"
+    eps = _check_smoothing(fn, label_smoothing)
+    check_floating(fn, "input", input)
+    check_tensor(fn, "target", target)
+    if target.is_floating_point():
+        raise fail(
+            fn, f"target must be an integer tensor of class labels, got dtype {target.dtype}; "
+            f"for probability targets use softmax_cross_entropy",
+            TypeError,
+        )
+    check_integer(fn, "target", target)
+    d = _class_dim(fn, input, dim)
+    expected = input.shape[:d] + input.shape[d + 1:]
+    if target.shape != expected:
+        raise fail(
+            fn, f"target must have input's shape without dim {d}, {shape_str(expected)}, got "
+            f"{shape_str(target.shape)}",
+        )
+    num_classes = input.shape[d]
+    x = input.to(compute_dtype(input))
+    w = _class_weight(fn, weight, num_classes, x)
+    check_index(fn, "target", target, num_classes, ignore_index=ignore_index, validate=validate)
+    labels = target.long()
+    # torch's index-target kernels run about 20% slower when asked for per-sample losses and
+    # summed afterwards than when they sum themselves: for "mean" and "sum" let torch sum, and
+    # reduce_loss divide by the counted weight.
+    check_reduction(reduction, fn=fn)
+    loss = F.cross_entropy(
+        _to_torch_layout(x, d), labels, weight=w, ignore_index=ignore_index,
+        label_smoothing=eps, reduction="none" if reduction == "none" else "sum",
+    )
+    counted = labels != ignore_index
+    if w is None:
+        divisor = counted.sum()
+    else:
+        safe = torch.where(counted, labels, torch.zeros_like(labels))
+        divisor = (w[safe] * counted).sum()
+    return reduce_loss(loss, reduction, divisor=divisor, fn=fn)
