@@ -51,8 +51,7 @@ def pairs(batch: int, classes: int) -> dict[str, tuple[Tensor, Thunk, Thunk]]:
         ),
         "sparse (weight, ignore, smoothing)": (
             x,
-            lambda: losskit.sparse_softmax_cross_entropy(x, labels, weight=w,
-                                                         label_smoothing=0.1),
+            lambda: losskit.sparse_softmax_cross_entropy(x, labels, weight=w, label_smoothing=0.1),
             lambda: F.cross_entropy(x, labels, weight=w, label_smoothing=0.1),
         ),
         "softmax_cross_entropy (probs)": (
@@ -73,8 +72,9 @@ def pairs(batch: int, classes: int) -> dict[str, tuple[Tensor, Thunk, Thunk]]:
         "balanced_sigmoid_cross_entropy": (
             x,
             lambda: losskit.balanced_sigmoid_cross_entropy(x, binary),
-            lambda: F.binary_cross_entropy_with_logits(x, binary, weight=1 - beta,
-                                                       pos_weight=beta / (1 - beta)),
+            lambda: F.binary_cross_entropy_with_logits(
+                x, binary, weight=1 - beta, pos_weight=beta / (1 - beta)
+            ),
         ),
     }
 
@@ -107,15 +107,19 @@ def main() -> None:
             else:
                 theirs[name].append(fwd_bwd(leaf, b))
                 ours[name].append(fwd_bwd(leaf, a))
-    print(f"cross-entropy fwd+bwd, CPU float32, input ({args.batch}, {args.classes}), "
-          f"{torch.get_num_threads()} threads, median of {args.rounds} interleaved rounds")
+    print(
+        f"cross-entropy fwd+bwd, CPU float32, input ({args.batch}, {args.classes}), "
+        f"{torch.get_num_threads()} threads, median of {args.rounds} interleaved rounds"
+    )
     print(f"{'loss':38s} {'losskit ms':>11s} {'torch ms':>9s} {'ratio':>7s} {'paired':>7s}")
     for name in cases:
         a, b = statistics.median(ours[name]), statistics.median(theirs[name])
         paired = statistics.median(o / t for o, t in zip(ours[name], theirs[name], strict=True))
         print(f"{name:38s} {a * 1e3:11.2f} {b * 1e3:9.2f} {a / b:7.3f} {paired:7.3f}")
-    print("ratio: median losskit time / median torch.nn.functional time; paired: median of the "
-          "per-round ratios (robust to load changes between rounds). Target <= 1.1.")
+    print(
+        "ratio: median losskit time / median torch.nn.functional time; paired: median of the "
+        "per-round ratios (robust to load changes between rounds). Target <= 1.1."
+    )
 
 
 if __name__ == "__main__":

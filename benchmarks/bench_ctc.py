@@ -92,17 +92,23 @@ def main() -> None:
 
     base = statistics.median(times["F.ctc_loss"])
     base_mem = saved_bytes(contenders["F.ctc_loss"], lp)
-    print(f"CTC forward+backward, CPU float32, T={T} N={N} C={C} S={S}, "
-          f"{args.repeats} interleaved rounds, threads={torch.get_num_threads()}")
-    print(f"{'':38s} {'median ms':>10s} {'x F.ctc_loss':>13s} {'paired x':>9s} "
-          f"{'saved MiB':>10s} {'x':>6s}")
+    print(
+        f"CTC forward+backward, CPU float32, T={T} N={N} C={C} S={S}, "
+        f"{args.repeats} interleaved rounds, threads={torch.get_num_threads()}"
+    )
+    print(
+        f"{'':38s} {'median ms':>10s} {'x F.ctc_loss':>13s} {'paired x':>9s} "
+        f"{'saved MiB':>10s} {'x':>6s}"
+    )
     for name, ts in times.items():
         med = statistics.median(ts)
         # Median of the per-round ratios: each round runs every contender back to back.
         paired = statistics.median(t / b for t, b in zip(ts, times["F.ctc_loss"], strict=True))
         mem = saved_bytes(contenders[name], lp)
-        print(f"{name:38s} {med * 1e3:10.2f} {med / base:13.3f} {paired:9.3f} "
-              f"{mem / 2**20:10.2f} {mem / base_mem:6.2f}")
+        print(
+            f"{name:38s} {med * 1e3:10.2f} {med / base:13.3f} {paired:9.3f} "
+            f"{mem / 2**20:10.2f} {mem / base_mem:6.2f}"
+        )
 
     # Decoders (no reference in this environment: absolute times only).
     start = time.perf_counter()
@@ -111,8 +117,10 @@ def main() -> None:
     start = time.perf_counter()
     losskit.ctc_beam_search_decode(lp[:, :8], il[:8], beam_width=16)
     beam = time.perf_counter() - start
-    print(f"ctc_greedy_decode (N={N}): {greedy * 1e3:.2f} ms; "
-          f"ctc_beam_search_decode (N=8, beam_width=16): {beam * 1e3:.0f} ms")
+    print(
+        f"ctc_greedy_decode (N={N}): {greedy * 1e3:.2f} ms; "
+        f"ctc_beam_search_decode (N=8, beam_width=16): {beam * 1e3:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

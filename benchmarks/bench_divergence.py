@@ -76,19 +76,30 @@ def main() -> None:
     rows: dict[str, tuple[Fn, torch.Tensor, torch.Tensor, str]] = {
         "bce_with_logits": (tF.binary_cross_entropy_with_logits, logits, y_prob, ""),
         "  torch kl_div(log_softmax(x), p)": (
-            lambda a, b: tF.kl_div(tF.log_softmax(a, 1), b, reduction="batchmean"), logits, p, ""
+            lambda a, b: tF.kl_div(tF.log_softmax(a, 1), b, reduction="batchmean"),
+            logits,
+            p,
+            "",
         ),
         "kl_divergence(logits, probs)": (
-            losskit.kl_divergence, logits, p, "  torch kl_div(log_softmax(x), p)"
+            losskit.kl_divergence,
+            logits,
+            p,
+            "  torch kl_div(log_softmax(x), p)",
         ),
         "  torch kl_div(log_q, log_p, log_target)": (
             lambda a, b: tF.kl_div(a, b, reduction="batchmean", log_target=True),
-            tF.log_softmax(logits, 1), log_p, "",
+            tF.log_softmax(logits, 1),
+            log_p,
+            "",
         ),
         "kl_divergence(log_probs, log_probs)": (
-            lambda a, b: losskit.kl_divergence(a, b, input_kind="log_probs",
-                                               target_kind="log_probs", validate=False),
-            tF.log_softmax(logits, 1), log_p, "  torch kl_div(log_q, log_p, log_target)",
+            lambda a, b: losskit.kl_divergence(
+                a, b, input_kind="log_probs", target_kind="log_probs", validate=False
+            ),
+            tF.log_softmax(logits, 1),
+            log_p,
+            "  torch kl_div(log_q, log_p, log_target)",
         ),
     }
     try:
@@ -100,12 +111,18 @@ def main() -> None:
     if keras_ok:
         q = torch.softmax(logits, 1)
         rows["  keras kl_divergence(p, q)"] = (
-            lambda a, b: keras.losses.kl_divergence(b, a).mean(), q, p, ""
+            lambda a, b: keras.losses.kl_divergence(b, a).mean(),
+            q,
+            p,
+            "",
         )
         rows["kl_divergence(probs, probs)"] = (
-            lambda a, b: losskit.kl_divergence(a, b, input_kind="probs", validate=False,
-                                               reduction="mean"),
-            q, p, "  keras kl_divergence(p, q)",
+            lambda a, b: losskit.kl_divergence(
+                a, b, input_kind="probs", validate=False, reduction="mean"
+            ),
+            q,
+            p,
+            "  keras kl_divergence(p, q)",
         )
 
     times: dict[str, list[float]] = {name: [] for name in rows}
@@ -117,16 +134,23 @@ def main() -> None:
     med = {name: statistics.median(t) for name, t in times.items()}
     mem = {name: saved_bytes(fn, x, y) for name, (fn, x, y, _) in rows.items()}
 
-    print(f"forward+backward, {n} x {c} float32, median of {args.rounds} rounds; "
-          "saved = bytes autograd keeps for backward")
+    print(
+        f"forward+backward, {n} x {c} float32, median of {args.rounds} rounds; "
+        "saved = bytes autograd keeps for backward"
+    )
     print(f"{'loss':<42}{'ms':>9}{'saved MB':>10}{'vs BCE':>9}  vs other")
     for name, (_, _, _, other) in rows.items():
-        vs_bce = "" if name.startswith(" ") or name == "bce_with_logits" else \
-            f"{med[name] / med['bce_with_logits']:.2f}x"
+        vs_bce = (
+            ""
+            if name.startswith(" ") or name == "bce_with_logits"
+            else f"{med[name] / med['bce_with_logits']:.2f}x"
+        )
         note = ""
         if other:
-            note = f"{med[name] / med[other]:.2f}x time, {mem[name] / 2**20:.1f} vs " \
+            note = (
+                f"{med[name] / med[other]:.2f}x time, {mem[name] / 2**20:.1f} vs "
                 f"{mem[other] / 2**20:.1f} MB saved ({other.strip()})"
+            )
         print(f"{name:<42}{med[name] * 1e3:>9.2f}{mem[name] / 2**20:>10.1f}{vs_bce:>9}  {note}")
 
 

@@ -96,12 +96,18 @@ def main() -> None:
     for name, seconds in times.items():
         print(f"  {name:<18} {seconds * 1e3:10.2f} ms")
     base = times["losskit tensor"]
-    print(f"speed-up of losskit tensor over torchmetrics: {times['torchmetrics'] / base:8.1f}x"
-          "  (target >= 50x)")
-    print(f"losskit tensor time / rapidfuzz loop time:    {base / times['rapidfuzz loop']:8.2f}"
-          "   (target <= 2)")
-    print(f"losskit strings time / rapidfuzz loop time:   "
-          f"{times['losskit strings'] / times['rapidfuzz loop']:8.2f}")
+    print(
+        f"speed-up of losskit tensor over torchmetrics: {times['torchmetrics'] / base:8.1f}x"
+        "  (target >= 50x)"
+    )
+    print(
+        f"losskit tensor time / rapidfuzz loop time:    {base / times['rapidfuzz loop']:8.2f}"
+        "   (target <= 2)"
+    )
+    print(
+        f"losskit strings time / rapidfuzz loop time:   "
+        f"{times['losskit strings'] / times['rapidfuzz loop']:8.2f}"
+    )
 
 
 if __name__ == "__main__":

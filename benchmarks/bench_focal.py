@@ -34,8 +34,9 @@ import losskit
 Loss = Callable[[Tensor, Tensor], Tensor]
 
 
-def elementwise_focal(inputs: Tensor, targets: Tensor, alpha: float = 0.25,
-                      gamma: float = 2.0) -> Tensor:
+def elementwise_focal(
+    inputs: Tensor, targets: Tensor, alpha: float = 0.25, gamma: float = 2.0
+) -> Tensor:
     """torchvision.ops.sigmoid_focal_loss (reduction="mean"), one torch op per line."""
     p = torch.sigmoid(inputs)
     ce_loss = F.binary_cross_entropy_with_logits(inputs, targets, reduction="none")
@@ -135,10 +136,14 @@ def main() -> None:
 
     mib = 1 << 20
     ref = "elementwise (torchvision)"
-    print(f"sigmoid_focal_loss fwd+bwd, CPU float32, {args.numel} elements, "
-          f"{torch.get_num_threads()} threads, median of {args.rounds} interleaved rounds")
-    print(f"{'implementation':32s} {'time ms':>9s} {'saved MiB':>10s} {'peak MiB':>9s} "
-          f"{'speed-up':>9s} {'saved ratio':>12s} {'peak ratio':>11s}")
+    print(
+        f"sigmoid_focal_loss fwd+bwd, CPU float32, {args.numel} elements, "
+        f"{torch.get_num_threads()} threads, median of {args.rounds} interleaved rounds"
+    )
+    print(
+        f"{'implementation':32s} {'time ms':>9s} {'saved MiB':>10s} {'peak MiB':>9s} "
+        f"{'speed-up':>9s} {'saved ratio':>12s} {'peak ratio':>11s}"
+    )
     for name in impls:
         print(
             f"{name:32s} {medians[name] * 1e3:9.1f} {saved[name] / mib:10.1f} "

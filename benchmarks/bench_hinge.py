@@ -92,7 +92,9 @@ def main() -> None:
         "bce_with_logits": (tF.binary_cross_entropy_with_logits, y_prob, ""),
         "hinge_loss": (losskit.hinge_loss, y01, "bce_with_logits"),
         "hinge_loss (validate=False)": (
-            lambda a, b: losskit.hinge_loss(a, b, validate=False), y01, "bce_with_logits"
+            lambda a, b: losskit.hinge_loss(a, b, validate=False),
+            y01,
+            "bce_with_logits",
         ),
         "  torch relu(1 - (2y-1)x)": (plain_hinge, y01, ""),
         "squared_hinge_loss": (losskit.squared_hinge_loss, y01, "bce_with_logits"),
@@ -112,7 +114,9 @@ def main() -> None:
         rows["  keras hinge"] = (lambda a, b: kl.hinge(b, a).mean(), y01, "")
         rows["  keras squared_hinge"] = (lambda a, b: kl.squared_hinge(b, a).mean(), y01, "")
         rows["  keras categorical_hinge"] = (
-            lambda a, b: kl.categorical_hinge(b, a).mean(), one_hot, ""
+            lambda a, b: kl.categorical_hinge(b, a).mean(),
+            one_hot,
+            "",
         )
         vs_other["squared_hinge_loss"] = "  keras squared_hinge"
         vs_other["multiclass_hinge_loss (CS)"] = "  keras categorical_hinge"
@@ -129,8 +133,10 @@ def main() -> None:
     med = {name: statistics.median(t) for name, t in times.items()}
     mem = {name: saved_bytes(fn, x, target) for name, (fn, target, _) in rows.items()}
 
-    print(f"forward+backward, {rows_n} x {classes} float32, median of {args.rounds} rounds; "
-          "saved = bytes autograd keeps for backward")
+    print(
+        f"forward+backward, {rows_n} x {classes} float32, median of {args.rounds} rounds; "
+        "saved = bytes autograd keeps for backward"
+    )
     print(f"{'loss':<32}{'ms':>9}{'saved MB':>10}{'vs BCE':>9}  other")
     for name in rows:
         base = rows[name][2]
@@ -138,8 +144,10 @@ def main() -> None:
         other = vs_other.get(name, "")
         note = ""
         if other:
-            note = f"{med[name] / med[other]:.2f}x time, saved {mem[name] / 2**20:.1f} vs " \
+            note = (
+                f"{med[name] / med[other]:.2f}x time, saved {mem[name] / 2**20:.1f} vs "
                 f"{mem[other] / 2**20:.1f} MB ({other.strip()})"
+            )
         if name == "hinge_loss" and vs_keras_hinge:
             note += f"; {med[name] / med[vs_keras_hinge]:.2f}x vs keras hinge"
         print(f"{name:<32}{med[name] * 1e3:>9.2f}{mem[name] / 2**20:>10.1f}{vs_bce:>9}  {note}")

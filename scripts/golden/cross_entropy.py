@@ -57,15 +57,29 @@ def main() -> None:
                 ),
                 logits,
             )
-            cases["sigmoid"].append({"targets": name, "label_smoothing": ls, "logits":
-                                     logits.tolist(), "labels": labels.tolist(), "loss": loss,
-                                     "grad": grad})
+            cases["sigmoid"].append(
+                {
+                    "targets": name,
+                    "label_smoothing": ls,
+                    "logits": logits.tolist(),
+                    "labels": labels.tolist(),
+                    "loss": loss,
+                    "grad": grad,
+                }
+            )
     pos_weight = rng.uniform(0.2, 4.0, size=5)
     loss, grad = _loss_and_grad(
         lambda x: tf.nn.weighted_cross_entropy_with_logits(soft, x, pos_weight), logits
     )
-    cases["weighted"].append({"logits": logits.tolist(), "labels": soft.tolist(),
-                              "pos_weight": pos_weight.tolist(), "loss": loss, "grad": grad})
+    cases["weighted"].append(
+        {
+            "logits": logits.tolist(),
+            "labels": soft.tolist(),
+            "pos_weight": pos_weight.tolist(),
+            "loss": loss,
+            "grad": grad,
+        }
+    )
 
     c = 6
     logits2 = np.concatenate([rng.normal(0, 3, size=(7, c)), [[40.0, -40.0, 0, 1, 2, 3]]])
@@ -80,14 +94,22 @@ def main() -> None:
                 ),
                 logits2,
             )
-            cases["softmax"].append({"targets": name, "label_smoothing": ls, "logits":
-                                     logits2.tolist(), "labels": labels.tolist(), "loss": loss,
-                                     "grad": grad})
+            cases["softmax"].append(
+                {
+                    "targets": name,
+                    "label_smoothing": ls,
+                    "logits": logits2.tolist(),
+                    "labels": labels.tolist(),
+                    "loss": loss,
+                    "grad": grad,
+                }
+            )
     loss, grad = _loss_and_grad(
         lambda x: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=index, logits=x), logits2
     )
-    cases["sparse"].append({"logits": logits2.tolist(), "labels": index.tolist(), "loss": loss,
-                            "grad": grad})
+    cases["sparse"].append(
+        {"logits": logits2.tolist(), "labels": index.tolist(), "loss": loss, "grad": grad}
+    )
 
     OUT.parent.mkdir(parents=True, exist_ok=True)
     meta = {"generator": "scripts/golden/cross_entropy.py", "tensorflow": tf.__version__}

@@ -72,8 +72,11 @@ def main() -> None:
                 with tf.GradientTape() as tape:
                     tape.watch(x)
                     loss = tf.compat.v1.nn.ctc_loss(
-                        sparse(labels), x, np.array(seq, np.int32),
-                        preprocess_collapse_repeated=collapse, ctc_merge_repeated=merge,
+                        sparse(labels),
+                        x,
+                        np.array(seq, np.int32),
+                        preprocess_collapse_repeated=collapse,
+                        ctc_merge_repeated=merge,
                     )
                 grad = tape.gradient(loss, x)
                 key = f"loss{case}_"
@@ -95,8 +98,11 @@ def main() -> None:
             with tf.GradientTape() as tape:
                 tape.watch(x)
                 loss = tf.compat.v1.nn.ctc_loss(
-                    sparse(labels), x, np.array(seq, np.int32),
-                    preprocess_collapse_repeated=collapse, ctc_merge_repeated=merge,
+                    sparse(labels),
+                    x,
+                    np.array(seq, np.int32),
+                    preprocess_collapse_repeated=collapse,
+                    ctc_merge_repeated=merge,
                     ignore_longer_outputs_than_inputs=True,
                 )
             grad = tape.gradient(loss, x)
@@ -142,9 +148,10 @@ def main() -> None:
         (40, 4, 8, 50, 10),
     ):
         logits = (rng.normal(size=(frames, batch, classes)) * 1.5).astype(np.float32)
-        logits[1::2] = logits[0::2][: logits[1::2].shape[0]] + rng.normal(
-            size=logits[1::2].shape
-        ).astype(np.float32) * 0.3
+        logits[1::2] = (
+            logits[0::2][: logits[1::2].shape[0]]
+            + rng.normal(size=logits[1::2].shape).astype(np.float32) * 0.3
+        )
         seq = rng.integers(frames // 2, frames + 1, size=batch).astype(np.int32)
         seq[0] = frames
         key = f"beam{case}_"

@@ -56,12 +56,14 @@ def main() -> None:
         a = cls(**{k: tf.constant(v) for k, v in pa.items()})
         b = cls(**{k: tf.constant(v) for k, v in pb.items()})
         kl = tfd.kl_divergence(a, b, allow_nan_stats=True).numpy()
-        cases.append({
-            "distribution": name,
-            "a": {k: v.tolist() for k, v in pa.items()},
-            "b": {k: v.tolist() for k, v in pb.items()},
-            "kl_a_b": kl.tolist(),
-        })
+        cases.append(
+            {
+                "distribution": name,
+                "a": {k: v.tolist() for k, v in pa.items()},
+                "b": {k: v.tolist() for k, v in pb.items()},
+                "kl_a_b": kl.tolist(),
+            }
+        )
     payload = {
         "generator": "scripts/golden/divergence.py",
         "tensorflow": tf.__version__,

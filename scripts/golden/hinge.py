@@ -33,7 +33,9 @@ def case(name: str, logits: np.ndarray, labels: np.ndarray) -> dict[str, object]
     results = {
         key: tf.compat.v1.losses.hinge_loss(
             labels=tf.constant(labels), logits=tf.constant(logits), reduction=red
-        ).numpy().tolist()
+        )
+        .numpy()
+        .tolist()
         for key, red in REDUCTIONS.items()
     }
     return {

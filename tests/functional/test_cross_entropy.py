@@ -61,12 +61,19 @@ class TestSigmoidCrossEntropy:
         x, y = _binary(generator, (6, 5), dtype)
         weight = torch.rand(6, 1, generator=generator, dtype=F64).to(dtype)
         pos_weight = torch.rand(5, generator=generator, dtype=F64).to(dtype) * 3
-        for kw in ({}, {"weight": weight}, {"pos_weight": pos_weight},
-                   {"weight": weight, "pos_weight": pos_weight}):
+        for kw in (
+            {},
+            {"weight": weight},
+            {"pos_weight": pos_weight},
+            {"weight": weight, "pos_weight": pos_weight},
+        ):
             _assert_same(
                 losskit.sigmoid_cross_entropy,
                 tF.binary_cross_entropy_with_logits,
-                x, y, reduction=reduction, **kw,
+                x,
+                y,
+                reduction=reduction,
+                **kw,
             )
 
     @pytest.mark.parametrize("case", range(6))
@@ -74,8 +81,9 @@ class TestSigmoidCrossEntropy:
         g = golden["sigmoid"][case]
         x = torch.tensor(g["logits"], dtype=F64)
         y = torch.tensor(g["labels"], dtype=F64)
-        v, grad = _grad_sum(losskit.sigmoid_cross_entropy, x, y,
-                            label_smoothing=g["label_smoothing"])
+        v, grad = _grad_sum(
+            losskit.sigmoid_cross_entropy, x, y, label_smoothing=g["label_smoothing"]
+        )
         torch.testing.assert_close(v, torch.tensor(g["loss"], dtype=F64))
         torch.testing.assert_close(grad, torch.tensor(g["grad"], dtype=F64))
 
@@ -98,19 +106,20 @@ class TestSigmoidCrossEntropy:
     def test_label_smoothing_hand_derived(self):
         # y = 1, eps = 0.2 -> z = 0.9: l = 0.9 softplus(-x) + 0.1 softplus(x)
         x = torch.tensor([2.0, 0.0, -3.0], dtype=F64)
-        got = losskit.sigmoid_cross_entropy(x, torch.ones(3, dtype=F64), label_smoothing=0.2,
-                                            reduction="none")
+        got = losskit.sigmoid_cross_entropy(
+            x, torch.ones(3, dtype=F64), label_smoothing=0.2, reduction="none"
+        )
         sp = [math.log1p(math.exp(-v)) for v in (2.0, 0.0, -3.0)]
         want = [0.9 * s + 0.1 * (s + v) for s, v in zip(sp, (2.0, 0.0, -3.0), strict=True)]
         torch.testing.assert_close(got, torch.tensor(want, dtype=F64))
         # label_smoothing=1 makes every target 0.5
-        full = losskit.sigmoid_cross_entropy(x, torch.ones(3, dtype=F64), label_smoothing=1.0,
-                                             reduction="none")
+        full = losskit.sigmoid_cross_entropy(
+            x, torch.ones(3, dtype=F64), label_smoothing=1.0, reduction="none"
+        )
         half = tF.binary_cross_entropy_with_logits(x, torch.full_like(x, 0.5), reduction="none")
         torch.testing.assert_close(full, half)
 
-    @given(st.lists(st.floats(-30, 30), min_size=1, max_size=8),
-           st.floats(0, 1))
+    @given(st.lists(st.floats(-30, 30), min_size=1, max_size=8), st.floats(0, 1))
     def test_zero_smoothing_is_a_no_op(self, xs, t):
         x = torch.tensor(xs, dtype=F64)
         y = torch.full_like(x, t)
@@ -130,11 +139,13 @@ class TestSigmoidCrossEntropy:
         with pytest.raises(ValueError, match=r"label_smoothing must lie in \[0, 1\], got -0.1"):
             losskit.sigmoid_cross_entropy(torch.zeros(2), torch.zeros(2), label_smoothing=-0.1)
         with pytest.raises(ValueError, match=r"pos_weight must broadcast to the input shape"):
-            losskit.sigmoid_cross_entropy(torch.zeros(2, 3), torch.zeros(2, 3),
-                                          pos_weight=torch.ones(3, 3))
+            losskit.sigmoid_cross_entropy(
+                torch.zeros(2, 3), torch.zeros(2, 3), pos_weight=torch.ones(3, 3)
+            )
         with pytest.raises(TypeError, match=r"pos_weight must be a real floating tensor"):
-            losskit.sigmoid_cross_entropy(torch.zeros(2, 3), torch.zeros(2, 3),
-                                          pos_weight=torch.ones(3, dtype=torch.bool))
+            losskit.sigmoid_cross_entropy(
+                torch.zeros(2, 3), torch.zeros(2, 3), pos_weight=torch.ones(3, dtype=torch.bool)
+            )
 
 
 def _grad_sum(fn, x, *args, **kwargs):
@@ -155,8 +166,14 @@ class TestBinaryCrossEntropy:
         y = torch.rand(5, 4, generator=generator, dtype=F64).to(dtype)
         w = torch.rand(4, generator=generator, dtype=F64).to(dtype)
         for kw in ({}, {"weight": w}):
-            _assert_same(losskit.binary_cross_entropy, tF.binary_cross_entropy, p, y,
-                         reduction=reduction, **kw)
+            _assert_same(
+                losskit.binary_cross_entropy,
+                tF.binary_cross_entropy,
+                p,
+                y,
+                reduction=reduction,
+                **kw,
+            )
 
     def test_log_clamp_at_minus_100(self):
         p = torch.tensor([0.0, 1.0, 0.0, 1.0], requires_grad=True)
@@ -178,8 +195,7 @@ class TestBinaryCrossEntropy:
             losskit.binary_cross_entropy(torch.tensor([0.5, float("nan")]), torch.ones(2))
         # validation off: the check is skipped (torch's own kernel still refuses on CPU)
         with pytest.raises(RuntimeError):
-            losskit.binary_cross_entropy(torch.tensor([-0.1, 0.5]), torch.ones(2),
-                                         validate=False)
+            losskit.binary_cross_entropy(torch.tensor([-0.1, 0.5]), torch.ones(2), validate=False)
 
     def test_equals_sigmoid_cross_entropy_of_logits(self, generator):
         x, y = _binary(generator, (4, 3))
@@ -207,8 +223,10 @@ def _hed_loop(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 class TestBalancedSigmoidCrossEntropy:
     def test_matches_hed_loop(self, generator):
         x = 2 * torch.randn(3, 1, 4, 5, generator=generator, dtype=F64)
-        y = (torch.rand(3, 1, 4, 5, generator=generator, dtype=F64)
-             < torch.tensor([0.1, 0.5, 0.8], dtype=F64).view(3, 1, 1, 1)).to(F64)
+        y = (
+            torch.rand(3, 1, 4, 5, generator=generator, dtype=F64)
+            < torch.tensor([0.1, 0.5, 0.8], dtype=F64).view(3, 1, 1, 1)
+        ).to(F64)
         got = losskit.balanced_sigmoid_cross_entropy(x, y, reduction="none")
         torch.testing.assert_close(got, _hed_loop(x, y))
         torch.testing.assert_close(
@@ -232,8 +250,7 @@ class TestBalancedSigmoidCrossEntropy:
         torch.testing.assert_close(fixed, want)
         per_sample = torch.tensor([[0.2], [0.5], [0.9]], dtype=F64)
         got = losskit.balanced_sigmoid_cross_entropy(x, y, beta=per_sample, reduction="none")
-        want = -(per_sample * y * tF.logsigmoid(x) + (1 - per_sample) * (1 - y)
-                 * tF.logsigmoid(-x))
+        want = -(per_sample * y * tF.logsigmoid(x) + (1 - per_sample) * (1 - y) * tF.logsigmoid(-x))
         torch.testing.assert_close(got, want)
 
     @given(st.integers(1, 7), st.integers(0, 2**31 - 1))
@@ -262,8 +279,9 @@ class TestBalancedSigmoidCrossEntropy:
         b = float((y == 0).sum()) / y.numel()
         want = -(b * y * tF.logsigmoid(x) + (1 - b) * (1 - y) * tF.logsigmoid(-x))
         torch.testing.assert_close(got, want)
-        public = losskit.balanced_sigmoid_cross_entropy(x, y, beta=torch.tensor(b, dtype=F64),
-                                                        reduction="none")
+        public = losskit.balanced_sigmoid_cross_entropy(
+            x, y, beta=torch.tensor(b, dtype=F64), reduction="none"
+        )
         torch.testing.assert_close(public, want)
 
     def test_all_negative_sample_is_finite(self):
@@ -278,14 +296,15 @@ class TestBalancedSigmoidCrossEntropy:
         with pytest.raises(ValueError, match=r"at least 2 dimensions"):
             losskit.balanced_sigmoid_cross_entropy(torch.zeros(3), torch.zeros(3))
         with pytest.raises(ValueError, match=r"beta must lie in \[0, 1\], got -0.5"):
-            losskit.balanced_sigmoid_cross_entropy(torch.zeros(2, 3), torch.zeros(2, 3),
-                                                   beta=-0.5)
+            losskit.balanced_sigmoid_cross_entropy(torch.zeros(2, 3), torch.zeros(2, 3), beta=-0.5)
         with pytest.raises(TypeError, match=r"beta must be None, a float or a tensor"):
-            losskit.balanced_sigmoid_cross_entropy(torch.zeros(2, 3), torch.zeros(2, 3),
-                                                   beta="auto")
+            losskit.balanced_sigmoid_cross_entropy(
+                torch.zeros(2, 3), torch.zeros(2, 3), beta="auto"
+            )
         with pytest.raises(ValueError, match=r"beta must broadcast to the input shape"):
-            losskit.balanced_sigmoid_cross_entropy(torch.zeros(2, 3), torch.zeros(2, 3),
-                                                   beta=torch.ones(2))
+            losskit.balanced_sigmoid_cross_entropy(
+                torch.zeros(2, 3), torch.zeros(2, 3), beta=torch.ones(2)
+            )
 
 
 # ============================================================== softmax_cross_entropy
@@ -299,8 +318,15 @@ class TestSoftmaxCrossEntropy:
         y = torch.softmax(torch.randn(6, 4, 3, generator=generator, dtype=F64), dim=1)
         w = torch.rand(4, generator=generator, dtype=F64) + 0.2
         for kw in ({}, {"weight": w}):
-            _assert_same(losskit.softmax_cross_entropy, tF.cross_entropy, x, y,
-                         reduction=reduction, label_smoothing=smoothing, **kw)
+            _assert_same(
+                losskit.softmax_cross_entropy,
+                tF.cross_entropy,
+                x,
+                y,
+                reduction=reduction,
+                label_smoothing=smoothing,
+                **kw,
+            )
 
     def test_mean_divides_by_number_of_distributions_not_weights(self, generator):
         x = torch.randn(5, 3, generator=generator, dtype=F64)
@@ -315,23 +341,31 @@ class TestSoftmaxCrossEntropy:
         g = golden["softmax"][case]
         x = torch.tensor(g["logits"], dtype=F64)
         y = torch.tensor(g["labels"], dtype=F64)
-        v, grad = _grad_sum(losskit.softmax_cross_entropy, x, y,
-                            label_smoothing=g["label_smoothing"])
+        v, grad = _grad_sum(
+            losskit.softmax_cross_entropy, x, y, label_smoothing=g["label_smoothing"]
+        )
         torch.testing.assert_close(v, torch.tensor(g["loss"], dtype=F64))
         torch.testing.assert_close(grad, torch.tensor(g["grad"], dtype=F64))
 
     def test_hand_derived(self):
         # uniform logits over C = 4: -log(1/4) whatever the target distribution
-        got = losskit.softmax_cross_entropy(torch.zeros(2, 4), torch.tensor(
-            [[1.0, 0, 0, 0], [0.25, 0.25, 0.25, 0.25]]), reduction="none")
+        got = losskit.softmax_cross_entropy(
+            torch.zeros(2, 4),
+            torch.tensor([[1.0, 0, 0, 0], [0.25, 0.25, 0.25, 0.25]]),
+            reduction="none",
+        )
         torch.testing.assert_close(got, torch.full((2,), math.log(4)))
         # smoothing eps = 0.4 on [1, 0] over logits [0, log 3]: z = [0.8, 0.2],
         # p = [1/4, 3/4]: l = 0.8 log 4 + 0.2 log(4/3)
         got = losskit.softmax_cross_entropy(
-            torch.tensor([[0.0, math.log(3.0)]], dtype=F64), torch.tensor([[1.0, 0.0]], dtype=F64),
-            label_smoothing=0.4, reduction="none")
-        torch.testing.assert_close(got, torch.tensor([0.8 * math.log(4) + 0.2 * math.log(4 / 3)],
-                                                     dtype=F64))
+            torch.tensor([[0.0, math.log(3.0)]], dtype=F64),
+            torch.tensor([[1.0, 0.0]], dtype=F64),
+            label_smoothing=0.4,
+            reduction="none",
+        )
+        torch.testing.assert_close(
+            got, torch.tensor([0.8 * math.log(4) + 0.2 * math.log(4 / 3)], dtype=F64)
+        )
 
     def test_dim_and_single_distribution(self, generator):
         x = torch.randn(3, 5, 4, generator=generator, dtype=F64)
@@ -369,9 +403,16 @@ class TestSparseSoftmaxCrossEntropy:
         y[0, 0] = y[3, 2] = ignore_index
         w = torch.rand(4, generator=generator, dtype=F64) + 0.2
         for kw in ({}, {"weight": w}):
-            _assert_same(losskit.sparse_softmax_cross_entropy, tF.cross_entropy, x, y,
-                         reduction=reduction, label_smoothing=smoothing,
-                         ignore_index=ignore_index, **kw)
+            _assert_same(
+                losskit.sparse_softmax_cross_entropy,
+                tF.cross_entropy,
+                x,
+                y,
+                reduction=reduction,
+                label_smoothing=smoothing,
+                ignore_index=ignore_index,
+                **kw,
+            )
 
     def test_mean_divides_by_summed_weights_of_counted_labels(self):
         x = torch.tensor([[1.0, 0.0], [0.0, 2.0], [0.5, 0.5]], dtype=F64)
@@ -397,8 +438,9 @@ class TestSparseSoftmaxCrossEntropy:
                 continue
             x = torch.tensor(g["logits"], dtype=F64)
             y = torch.tensor(g["labels"], dtype=F64).argmax(1)
-            v, grad = _grad_sum(losskit.sparse_softmax_cross_entropy, x, y,
-                                label_smoothing=g["label_smoothing"])
+            v, grad = _grad_sum(
+                losskit.sparse_softmax_cross_entropy, x, y, label_smoothing=g["label_smoothing"]
+            )
             torch.testing.assert_close(v, torch.tensor(g["loss"], dtype=F64))
             torch.testing.assert_close(grad, torch.tensor(g["grad"], dtype=F64))
 
@@ -428,19 +470,22 @@ class TestSparseSoftmaxCrossEntropy:
         with pytest.raises(TypeError, match=r"for probability targets use softmax_cross_entropy"):
             losskit.sparse_softmax_cross_entropy(torch.zeros(2, 3), torch.zeros(2, 3))
         with pytest.raises(TypeError, match=r"must be an integer tensor, got dtype torch.bool"):
-            losskit.sparse_softmax_cross_entropy(torch.zeros(2, 3),
-                                                 torch.zeros(2, dtype=torch.bool))
+            losskit.sparse_softmax_cross_entropy(
+                torch.zeros(2, 3), torch.zeros(2, dtype=torch.bool)
+            )
 
     def test_label_range(self):
         with pytest.raises(ValueError, match=r"class indices in \[0, 3\].*got 4"):
             losskit.sparse_softmax_cross_entropy(torch.zeros(2, 4), torch.tensor([0, 4]))
         with pytest.raises(ValueError, match=r"got -100"):
-            losskit.sparse_softmax_cross_entropy(torch.zeros(2, 4), torch.tensor([0, -100]),
-                                                 ignore_index=0)
+            losskit.sparse_softmax_cross_entropy(
+                torch.zeros(2, 4), torch.tensor([0, -100]), ignore_index=0
+            )
         # switched off per call and globally: torch's own check answers instead
         with pytest.raises((IndexError, RuntimeError)) as info:
-            losskit.sparse_softmax_cross_entropy(torch.zeros(2, 4), torch.tensor([0, 4]),
-                                                 validate=False)
+            losskit.sparse_softmax_cross_entropy(
+                torch.zeros(2, 4), torch.tensor([0, 4]), validate=False
+            )
         assert not isinstance(info.value, ValueError)
         with losskit.validation(False), pytest.raises((IndexError, RuntimeError)):
             losskit.sparse_softmax_cross_entropy(torch.zeros(2, 4), torch.tensor([0, 4]))
@@ -448,8 +493,9 @@ class TestSparseSoftmaxCrossEntropy:
     def test_uint8_labels(self):
         x = torch.randn(3, 4)
         y = torch.tensor([0, 3, 1], dtype=torch.uint8)
-        torch.testing.assert_close(losskit.sparse_softmax_cross_entropy(x, y),
-                                   tF.cross_entropy(x, y.long()))
+        torch.testing.assert_close(
+            losskit.sparse_softmax_cross_entropy(x, y), tF.cross_entropy(x, y.long())
+        )
 
 
 # ============================================================== shared numerics and modules
@@ -457,22 +503,33 @@ class TestSparseSoftmaxCrossEntropy:
 
 LOGIT_FNS = {
     "sigmoid_cross_entropy": lambda x: losskit.sigmoid_cross_entropy(
-        x, (torch.arange(x.numel()).view(x.shape) % 2).float(), label_smoothing=0.1,
-        pos_weight=torch.tensor(2.0)),
+        x,
+        (torch.arange(x.numel()).view(x.shape) % 2).float(),
+        label_smoothing=0.1,
+        pos_weight=torch.tensor(2.0),
+    ),
     "balanced_sigmoid_cross_entropy": lambda x: losskit.balanced_sigmoid_cross_entropy(
-        x, (torch.arange(x.numel()).view(x.shape) % 3 == 0).float()),
+        x, (torch.arange(x.numel()).view(x.shape) % 3 == 0).float()
+    ),
     "softmax_cross_entropy": lambda x: losskit.softmax_cross_entropy(
-        x, torch.softmax(torch.arange(x.numel(), dtype=torch.float32).view(x.shape), 1),
-        label_smoothing=0.1, weight=torch.rand(x.shape[1]) + 0.5),
+        x,
+        torch.softmax(torch.arange(x.numel(), dtype=torch.float32).view(x.shape), 1),
+        label_smoothing=0.1,
+        weight=torch.rand(x.shape[1]) + 0.5,
+    ),
     "sparse_softmax_cross_entropy": lambda x: losskit.sparse_softmax_cross_entropy(
-        x, torch.arange(x.shape[0]) % x.shape[1], label_smoothing=0.1,
-        weight=torch.rand(x.shape[1]) + 0.5),
+        x,
+        torch.arange(x.shape[0]) % x.shape[1],
+        label_smoothing=0.1,
+        weight=torch.rand(x.shape[1]) + 0.5,
+    ),
 }
 
 
 @pytest.mark.parametrize("name", sorted(LOGIT_FNS))
-@pytest.mark.parametrize(("dtype", "scale"), [(torch.float32, 1e4), (torch.float16, 60.0),
-                                              (torch.bfloat16, 60.0)])
+@pytest.mark.parametrize(
+    ("dtype", "scale"), [(torch.float32, 1e4), (torch.float16, 60.0), (torch.bfloat16, 60.0)]
+)
 def test_finite_at_extreme_logits(name, dtype, scale):
     base = torch.tensor([[1.0, -1.0, 1.0, -1.0], [-1.0, 1.0, 1.0, -1.0], [1.0, 1.0, -1.0, -1.0]])
     x = (scale * base).to(dtype).requires_grad_(True)
@@ -496,18 +553,25 @@ def test_modules_match_functionals_and_keep_buffers(generator):
     pw = torch.tensor([1.0, 2.0, 3.0])
     m = nn.SigmoidCrossEntropyLoss(pos_weight=pw, label_smoothing=0.1)
     assert "pos_weight" in dict(m.named_buffers())
-    torch.testing.assert_close(m(x, y), losskit.sigmoid_cross_entropy(
-        x, y, pos_weight=pw, label_smoothing=0.1))
+    torch.testing.assert_close(
+        m(x, y), losskit.sigmoid_cross_entropy(x, y, pos_weight=pw, label_smoothing=0.1)
+    )
     w = torch.tensor([0.5, 1.0, 2.0])
     labels = torch.tensor([0, 2, -100, 1])
     ms = nn.SparseSoftmaxCrossEntropyLoss(weight=w, label_smoothing=0.1)
     assert "weight" in dict(ms.named_buffers())
-    torch.testing.assert_close(ms(x, labels), tF.cross_entropy(x, labels, weight=w,
-                                                               label_smoothing=0.1))
+    torch.testing.assert_close(
+        ms(x, labels), tF.cross_entropy(x, labels, weight=w, label_smoothing=0.1)
+    )
     probs = torch.softmax(y, 1)
-    torch.testing.assert_close(nn.SoftmaxCrossEntropyLoss(weight=w)(x, probs),
-                               tF.cross_entropy(x, probs, weight=w))
-    torch.testing.assert_close(nn.BinaryCrossEntropyLoss()(torch.sigmoid(x), y),
-                               tF.binary_cross_entropy(torch.sigmoid(x), y))
-    torch.testing.assert_close(nn.BalancedSigmoidCrossEntropyLoss(beta=0.3)(x, y),
-                               losskit.balanced_sigmoid_cross_entropy(x, y, beta=0.3))
+    torch.testing.assert_close(
+        nn.SoftmaxCrossEntropyLoss(weight=w)(x, probs), tF.cross_entropy(x, probs, weight=w)
+    )
+    torch.testing.assert_close(
+        nn.BinaryCrossEntropyLoss()(torch.sigmoid(x), y),
+        tF.binary_cross_entropy(torch.sigmoid(x), y),
+    )
+    torch.testing.assert_close(
+        nn.BalancedSigmoidCrossEntropyLoss(beta=0.3)(x, y),
+        losskit.balanced_sigmoid_cross_entropy(x, y, beta=0.3),
+    )

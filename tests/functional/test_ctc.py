@@ -118,22 +118,25 @@ def test_against_graves_recursion(merge: bool, blank: int) -> None:
     tl[0] = 3
     il[0] = 7
     lp = logits.log_softmax(-1)
-    loss = losskit.ctc_loss(
-        lp, labels, il, tl, blank=blank, merge_repeated=merge, reduction="none"
-    )
+    loss = losskit.ctc_loss(lp, labels, il, tl, blank=blank, merge_repeated=merge, reduction="none")
     probs = lp.exp().numpy()
     for n in range(5):
-        p = graves_probability(
-            probs[: il[n], n], labels[n, : tl[n]].tolist(), blank, merge=merge
-        )
+        p = graves_probability(probs[: il[n], n], labels[n, : tl[n]].tolist(), blank, merge=merge)
         assert loss[n].item() == pytest.approx(-math.log(p), rel=1e-10)
 
 
 @pytest.mark.parametrize("merge", [True, False])
 @pytest.mark.parametrize(
     ("frames", "classes", "label"),
-    [(6, 3, [1, 1]), (5, 4, [2, 1, 2]), (6, 3, [2, 2, 2]), (4, 3, []), (3, 3, [1, 2, 1]),
-     (5, 4, [3, 3, 1]), (1, 3, [2])],
+    [
+        (6, 3, [1, 1]),
+        (5, 4, [2, 1, 2]),
+        (6, 3, [2, 2, 2]),
+        (4, 3, []),
+        (3, 3, [1, 2, 1]),
+        (5, 4, [3, 3, 1]),
+        (1, 3, [2]),
+    ],
 )
 def test_against_brute_force(merge: bool, frames: int, classes: int, label: list[int]) -> None:
     """Values and gradients (w.r.t. log_probs) against the sum over every alignment."""
@@ -215,8 +218,9 @@ def test_zero_infinity_matches_torch(zero_infinity: bool) -> None:
     torch.testing.assert_close(g[:, 1:], g_ref[:, 1:])
     if zero_infinity:
         (g0,) = torch.autograd.grad(
-            losskit.ctc_loss(logits.log_softmax(-1), labels, il, tl, zero_infinity=True,
-                             reduction="sum"),
+            losskit.ctc_loss(
+                logits.log_softmax(-1), labels, il, tl, zero_infinity=True, reduction="sum"
+            ),
             logits,
         )
         assert torch.isfinite(g0).all()
@@ -257,11 +261,21 @@ def test_log_space_kernel_equals_torch(
     logits, labels, il, tl = random_case(gen, frames, batch, classes, width, blank)
     logits.requires_grad_(True)
     ours = _alignment_nll(
-        logits.log_softmax(-1), labels, il, tl, blank=blank, merge_repeated=True,
+        logits.log_softmax(-1),
+        labels,
+        il,
+        tl,
+        blank=blank,
+        merge_repeated=True,
         zero_infinity=True,
     )
     ref = tF.ctc_loss(
-        logits.log_softmax(-1), labels, il, tl, blank=blank, reduction="none",
+        logits.log_softmax(-1),
+        labels,
+        il,
+        tl,
+        blank=blank,
+        reduction="none",
         zero_infinity=True,
     )
     torch.testing.assert_close(ours, ref, rtol=1e-10, atol=1e-10)
@@ -320,7 +334,12 @@ def test_gradcheck(merge: bool, collapse: bool) -> None:
 
     def fn(x: torch.Tensor) -> torch.Tensor:
         return losskit.ctc_loss(
-            x, labels, il, tl, merge_repeated=merge, collapse_repeated_labels=collapse,
+            x,
+            labels,
+            il,
+            tl,
+            merge_repeated=merge,
+            collapse_repeated_labels=collapse,
             reduction="none",
         )
 
@@ -334,7 +353,12 @@ def test_gradcheck_ignore_and_zero_infinity() -> None:
 
     def fn(x: torch.Tensor) -> torch.Tensor:
         return losskit.ctc_loss(
-            x, labels, il, tl, ignore_longer_outputs_than_inputs=True, zero_infinity=True,
+            x,
+            labels,
+            il,
+            tl,
+            ignore_longer_outputs_than_inputs=True,
+            zero_infinity=True,
             reduction="none",
         )
 
@@ -351,7 +375,12 @@ def test_collapse_repeated_labels_equals_collapsed_targets() -> None:
     collapsed = torch.tensor([[1, 2, 1], [3, 0, 0], [4, 2, 4]])
     for merge in (True, False):
         a = losskit.ctc_loss(
-            lp, raw, [9, 9, 8], [5, 3, 3], collapse_repeated_labels=True, merge_repeated=merge,
+            lp,
+            raw,
+            [9, 9, 8],
+            [5, 3, 3],
+            collapse_repeated_labels=True,
+            merge_repeated=merge,
             reduction="none",
         )
         b = losskit.ctc_loss(
@@ -372,8 +401,13 @@ def test_ignore_longer_outputs_than_inputs() -> None:
     il, tl = torch.tensor([5, 3, 5]), torch.tensor([2, 4, 6])
     for merge in (True, False):
         loss = losskit.ctc_loss(
-            logits.log_softmax(-1), labels, il, tl, merge_repeated=merge,
-            ignore_longer_outputs_than_inputs=True, reduction="none",
+            logits.log_softmax(-1),
+            labels,
+            il,
+            tl,
+            merge_repeated=merge,
+            ignore_longer_outputs_than_inputs=True,
+            reduction="none",
         )
         assert loss[1] == 0 and loss[2] == 0 and loss[0] > 0
         (g,) = torch.autograd.grad(loss.sum(), logits)
@@ -388,7 +422,12 @@ def test_batch_first_and_concatenated_targets() -> None:
     for merge in (True, False):
         ref = losskit.ctc_loss(lp, labels, il, tl, merge_repeated=merge, reduction="none")
         bf = losskit.ctc_loss(
-            lp.transpose(0, 1), labels, il, tl, batch_first=True, merge_repeated=merge,
+            lp.transpose(0, 1),
+            labels,
+            il,
+            tl,
+            batch_first=True,
+            merge_repeated=merge,
             reduction="none",
         )
         cat = losskit.ctc_loss(lp, flat, il, tl, merge_repeated=merge, reduction="none")
@@ -431,7 +470,11 @@ def test_empty_batch_and_empty_time(merge: bool) -> None:
     empty = torch.zeros(0, dtype=torch.long)
     for reduction in ("mean", "sum"):
         out = losskit.ctc_loss(
-            lp, torch.zeros(0, 3, dtype=torch.long), empty, empty, reduction=reduction,
+            lp,
+            torch.zeros(0, 3, dtype=torch.long),
+            empty,
+            empty,
+            reduction=reduction,
             merge_repeated=merge,
         )
         assert out.item() == 0
@@ -440,7 +483,12 @@ def test_empty_batch_and_empty_time(merge: bool) -> None:
     # No frames at all: an empty target has probability 1, a non-empty one 0.
     lp0 = torch.zeros(0, 2, 3)
     out = losskit.ctc_loss(
-        lp0, torch.tensor([[1], [1]]), [0, 0], [0, 1], reduction="none", zero_infinity=True,
+        lp0,
+        torch.tensor([[1], [1]]),
+        [0, 0],
+        [0, 1],
+        reduction="none",
+        zero_infinity=True,
         merge_repeated=merge,
     )
     assert out.tolist() == [0.0, 0.0]
@@ -460,7 +508,12 @@ def test_inputs_not_modified() -> None:
     copies = [t.clone() for t in (lp, labels, il, tl)]
     for merge in (True, False):
         losskit.ctc_loss(
-            lp, labels, il, tl, merge_repeated=merge, collapse_repeated_labels=True,
+            lp,
+            labels,
+            il,
+            tl,
+            merge_repeated=merge,
+            collapse_repeated_labels=True,
             ignore_longer_outputs_than_inputs=True,
         )
     for t, c in zip((lp, labels, il, tl), copies, strict=True):
@@ -510,7 +563,10 @@ def _ok() -> tuple[torch.Tensor, torch.Tensor, list[int], list[int]]:
 def test_errors(change: dict[str, object], error: type[Exception], match: str) -> None:
     lp, targets, il, tl = _ok()
     args: dict[str, object] = {
-        "log_probs": lp, "targets": targets, "input_lengths": il, "target_lengths": tl
+        "log_probs": lp,
+        "targets": targets,
+        "input_lengths": il,
+        "target_lengths": tl,
     }
     args.update(change)
     with pytest.raises(error, match=r"^ctc_loss: .*" + match):
@@ -579,7 +635,9 @@ def test_greedy_against_tensorflow(case: int) -> None:
     key = f"greedy{case}_"
     logits = torch.tensor(GOLDEN[key + "logits"])
     out = losskit.ctc_greedy_decode(
-        logits, torch.tensor(GOLDEN[key + "input_lengths"]), blank=logits.shape[2] - 1,
+        logits,
+        torch.tensor(GOLDEN[key + "input_lengths"]),
+        blank=logits.shape[2] - 1,
         merge_repeated=bool(GOLDEN[key + "merge"]),
     )
     seqs = [row[: int(n)].tolist() for row, n in zip(out.sequences, out.lengths, strict=True)]
@@ -587,8 +645,11 @@ def test_greedy_against_tensorflow(case: int) -> None:
     np.testing.assert_allclose(-out.log_probs.numpy(), GOLDEN[key + "neg_sum_logits"], rtol=1e-6)
     # batch_first gives the same.
     out_bf = losskit.ctc_greedy_decode(
-        logits.transpose(0, 1), torch.tensor(GOLDEN[key + "input_lengths"]),
-        blank=logits.shape[2] - 1, merge_repeated=bool(GOLDEN[key + "merge"]), batch_first=True,
+        logits.transpose(0, 1),
+        torch.tensor(GOLDEN[key + "input_lengths"]),
+        blank=logits.shape[2] - 1,
+        merge_repeated=bool(GOLDEN[key + "merge"]),
+        batch_first=True,
     )
     assert torch.equal(out_bf.sequences, out.sequences)
 
@@ -605,14 +666,19 @@ def test_beam_search_against_tensorflow(case: int) -> None:
     logits = torch.tensor(GOLDEN[key + "logits"])
     beam, top = (int(v) for v in GOLDEN[key + "config"])
     out = losskit.ctc_beam_search_decode(
-        logits, torch.tensor(GOLDEN[key + "input_lengths"]), blank=logits.shape[2] - 1,
-        beam_width=beam, top_paths=top,
+        logits,
+        torch.tensor(GOLDEN[key + "input_lengths"]),
+        blank=logits.shape[2] - 1,
+        beam_width=beam,
+        top_paths=top,
     )
     assert out.sequences.shape[:2] == (logits.shape[1], top)
     np.testing.assert_allclose(out.log_probs.numpy(), GOLDEN[key + "log_probs"], atol=1e-5)
     for k in range(top):
-        got = [row[: int(n)].tolist() for row, n in
-               zip(out.sequences[:, k], out.lengths[:, k], strict=True)]
+        got = [
+            row[: int(n)].tolist()
+            for row, n in zip(out.sequences[:, k], out.lengths[:, k], strict=True)
+        ]
         assert got == _unpad(GOLDEN[key + "decoded"][:, k])
         assert collapse_rows(got) == _unpad(GOLDEN[key + "merged_decoded"][:, k])
     np.testing.assert_allclose(GOLDEN[key + "merged_log_probs"], GOLDEN[key + "log_probs"])
@@ -626,8 +692,10 @@ def brute_force_labellings(
     for path in _paths(frames, classes):
         score = float(sum(log_probs[t, c] for t, c in enumerate(path)))
         totals.setdefault(collapse_path(path, blank, merge), []).append(score)
-    return {k: float(torch.logsumexp(torch.tensor(v, dtype=torch.float64), 0))
-            for k, v in totals.items()}
+    return {
+        k: float(torch.logsumexp(torch.tensor(v, dtype=torch.float64), 0))
+        for k, v in totals.items()
+    }
 
 
 @pytest.mark.parametrize("merge", [True, False])
@@ -651,8 +719,13 @@ def test_wide_beam_is_exact(merge: bool, blank: int) -> None:
         for k in range(5):
             label = out.sequences[n, k, : out.lengths[n, k]]
             nll = losskit.ctc_loss(
-                lp[:, n : n + 1], label[None] if len(label) else torch.ones(1, 1, dtype=torch.long),
-                [lengths[n]], [len(label)], blank=blank, merge_repeated=merge, reduction="sum",
+                lp[:, n : n + 1],
+                label[None] if len(label) else torch.ones(1, 1, dtype=torch.long),
+                [lengths[n]],
+                [len(label)],
+                blank=blank,
+                merge_repeated=merge,
+                reduction="sum",
             )
             assert -nll.item() == pytest.approx(out.log_probs[n, k].item(), rel=1e-10)
 
@@ -758,8 +831,13 @@ def test_brute_force_property(
     lp.requires_grad_(True)
     expected = brute_force_nll(lp, label, 0, merge)
     got = losskit.ctc_loss(
-        lp[:, None], torch.tensor([label or [1]]), [frames], [len(label)], merge_repeated=merge,
-        reduction="sum", zero_infinity=True,
+        lp[:, None],
+        torch.tensor([label or [1]]),
+        [frames],
+        [len(label)],
+        merge_repeated=merge,
+        reduction="sum",
+        zero_infinity=True,
     )
     if not torch.isfinite(expected):
         assert got.item() == 0  # infeasible, zeroed
@@ -800,8 +878,11 @@ def test_blank_zero_against_tensorflow_v2() -> None:
     logits = torch.tensor(GOLDEN["v2_logits"], requires_grad=True)
     il = torch.tensor(GOLDEN["v2_input_lengths"])
     loss = losskit.ctc_loss(
-        logits.log_softmax(-1), torch.tensor(GOLDEN["v2_targets"]), il,
-        torch.tensor(GOLDEN["v2_target_lengths"]), reduction="none",
+        logits.log_softmax(-1),
+        torch.tensor(GOLDEN["v2_targets"]),
+        il,
+        torch.tensor(GOLDEN["v2_target_lengths"]),
+        reduction="none",
     )
     np.testing.assert_allclose(loss.detach().numpy(), GOLDEN["v2_loss"], rtol=1e-5)
     (grad,) = torch.autograd.grad(loss.sum(), logits)

@@ -222,8 +222,11 @@ def test_tf_edit_distance_golden(case: dict, normalize: bool) -> None:
     r, rl = padded(ref, fill=3)
     shape = tuple(case["batch_shape"])
     got = edit_distance(
-        h.view(*shape, -1), r.view(*shape, -1), normalize=normalize,
-        hypothesis_lengths=hl.view(shape), truth_lengths=rl.view(shape),
+        h.view(*shape, -1),
+        r.view(*shape, -1),
+        normalize=normalize,
+        hypothesis_lengths=hl.view(shape),
+        truth_lengths=rl.view(shape),
     )
     assert got.shape == shape
     torch.testing.assert_close(got, expected, rtol=1e-6, atol=0)
@@ -256,8 +259,9 @@ def test_input_forms_agree() -> None:
     t = torch.tensor([[1, 2, 4], [3, 0, 0]])
     expected = [1.0 / 3.0, 2.0 / 3.0]
     torch.testing.assert_close(edit_distance(h, t).tolist(), expected)
-    torch.testing.assert_close(edit_distance(torch.from_numpy(h).to(torch.uint8), t).tolist(),
-                               expected)
+    torch.testing.assert_close(
+        edit_distance(torch.from_numpy(h).to(torch.uint8), t).tolist(), expected
+    )
     # Lengths as Python lists.
     got = edit_distance(torch.from_numpy(h), t, hypothesis_lengths=[3, 1], truth_lengths=[3, 1])
     torch.testing.assert_close(got.tolist(), [1.0 / 3.0, 0.0])
@@ -274,8 +278,9 @@ def test_single_pair_and_empty_batches() -> None:
         torch.zeros(3, 0, dtype=torch.long), torch.ones(3, 2, dtype=torch.long)
     )
     assert zero_width.tolist() == [1.0, 1.0, 1.0]
-    assert edit_distance(torch.ones(3, 4, dtype=torch.long), torch.zeros(3, 0, dtype=torch.long),
-                         normalize=False).tolist() == [4.0, 4.0, 4.0]
+    assert edit_distance(
+        torch.ones(3, 4, dtype=torch.long), torch.zeros(3, 0, dtype=torch.long), normalize=False
+    ).tolist() == [4.0, 4.0, 4.0]
     one_d = edit_distance(torch.tensor([1, 2, 3]), torch.tensor([1, 3]), normalize=False)
     assert one_d.shape == () and one_d.item() == 1.0
 
@@ -304,12 +309,14 @@ def test_length_validation_can_be_switched_off() -> None:
     with pytest.raises(ValueError, match=r"truth_lengths must lie in \[0, 2\]"):
         edit_distance(h, t, truth_lengths=torch.tensor([-1, 1]))
     # Without validation, lengths are clamped to [0, L].
-    got = edit_distance(h, t, hypothesis_lengths=torch.tensor([5, 1]), validate=False,
-                        normalize=False)
+    got = edit_distance(
+        h, t, hypothesis_lengths=torch.tensor([5, 1]), validate=False, normalize=False
+    )
     assert got.tolist() == [1.0, 1.0]
     with losskit.validation(False):
-        assert edit_distance(h, t, truth_lengths=torch.tensor([-1, 9]), normalize=False).tolist() \
-            == [3.0, 2.0]
+        assert edit_distance(
+            h, t, truth_lengths=torch.tensor([-1, 9]), normalize=False
+        ).tolist() == [3.0, 2.0]
     with pytest.raises(ValueError, match="must have a sequence dimension"):
         edit_distance(torch.tensor(1), torch.tensor(2))
 
@@ -342,8 +349,7 @@ def test_cuda_matches_cpu() -> None:
     h, hl = padded(hyp)
     r, rl = padded(ref)
     cpu = edit_distance(h, r, hypothesis_lengths=hl, truth_lengths=rl)
-    cuda = edit_distance(h.cuda(), r.cuda(), hypothesis_lengths=hl.cuda(),
-                         truth_lengths=rl.cuda())
+    cuda = edit_distance(h.cuda(), r.cuda(), hypothesis_lengths=hl.cuda(), truth_lengths=rl.cuda())
     assert cuda.device.type == "cuda"
     torch.testing.assert_close(cuda.cpu(), cpu)
 
@@ -360,8 +366,12 @@ def test_non_contiguous_and_batched_inputs() -> None:
     hl = torch.randint(0, 71, (24,), generator=gen)
     tl = torch.randint(0, 67, (24,), generator=gen)
     flat = edit_distance(h, t, hypothesis_lengths=hl, truth_lengths=tl)
-    grid = edit_distance(h.reshape(4, 6, 70), t.reshape(2, 2, 6, 66).flatten(0, 1),
-                         hypothesis_lengths=hl.view(4, 6), truth_lengths=tl.view(4, 6))
+    grid = edit_distance(
+        h.reshape(4, 6, 70),
+        t.reshape(2, 2, 6, 66).flatten(0, 1),
+        hypothesis_lengths=hl.view(4, 6),
+        truth_lengths=tl.view(4, 6),
+    )
     assert grid.shape == (4, 6)
     torch.testing.assert_close(grid.flatten(), flat, rtol=0, atol=0)
 

@@ -64,10 +64,10 @@ class TestSigmoidFocalParity:
     @pytest.mark.parametrize("gamma", GAMMAS)
     def test_matches_torchvision(self, generator, reduction, alpha, gamma):
         x, t = _data(generator, (5, 7))
-        v1, g1 = _value_grad(losskit.sigmoid_focal_loss, x, t, alpha=alpha, gamma=gamma,
-                             reduction=reduction)
-        v2, g2 = _value_grad(torchvision_focal, x, t, alpha=alpha, gamma=gamma,
-                             reduction=reduction)
+        v1, g1 = _value_grad(
+            losskit.sigmoid_focal_loss, x, t, alpha=alpha, gamma=gamma, reduction=reduction
+        )
+        v2, g2 = _value_grad(torchvision_focal, x, t, alpha=alpha, gamma=gamma, reduction=reduction)
         torch.testing.assert_close(v1, v2)
         torch.testing.assert_close(g1, g2)
 
@@ -80,10 +80,12 @@ class TestSigmoidFocalParity:
         tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == torch.float32 else {}
         for alpha in (0.25, None, 0.0, 1.0, 0.5):
             for reduction in ("none", "mean"):
-                v1, g1 = _value_grad(losskit.sigmoid_focal_loss, x, t, alpha=alpha, gamma=gamma,
-                                     reduction=reduction)
-                v2, g2 = _value_grad(torchvision_focal, x, t, alpha=alpha, gamma=gamma,
-                                     reduction=reduction)
+                v1, g1 = _value_grad(
+                    losskit.sigmoid_focal_loss, x, t, alpha=alpha, gamma=gamma, reduction=reduction
+                )
+                v2, g2 = _value_grad(
+                    torchvision_focal, x, t, alpha=alpha, gamma=gamma, reduction=reduction
+                )
                 torch.testing.assert_close(v1, v2, **tol)
                 torch.testing.assert_close(g1, g2, **tol)
 
@@ -101,10 +103,15 @@ class TestSigmoidFocalParity:
         kornia_losses = pytest.importorskip("kornia.losses")
         x, t = _data(generator, (4, 3, 5), soft=False)
         for reduction in REDUCTIONS:
-            v1, g1 = _value_grad(losskit.sigmoid_focal_loss, x, t, alpha=alpha,
-                                 reduction=reduction)
-            v2, g2 = _value_grad(kornia_losses.binary_focal_loss_with_logits, x, t,
-                                 alpha=alpha, gamma=2.0, reduction=reduction)
+            v1, g1 = _value_grad(losskit.sigmoid_focal_loss, x, t, alpha=alpha, reduction=reduction)
+            v2, g2 = _value_grad(
+                kornia_losses.binary_focal_loss_with_logits,
+                x,
+                t,
+                alpha=alpha,
+                gamma=2.0,
+                reduction=reduction,
+            )
             torch.testing.assert_close(v1, v2)
             torch.testing.assert_close(g1, g2)
 
@@ -130,13 +137,14 @@ class TestSigmoidFocalParity:
     def test_matches_keras_binary_focal(self, generator, balancing):
         keras = pytest.importorskip("keras")
         # |x| <= 6 keeps sigmoid(x) inside Keras' clipping range [1e-7, 1 - 1e-7]
-        x = (torch.rand(4, 3, 6, generator=generator) * 12 - 6)
+        x = torch.rand(4, 3, 6, generator=generator) * 12 - 6
         t = (torch.rand(4, 3, 6, generator=generator) < 0.4).float()
         want = keras.losses.binary_focal_crossentropy(
             t, x, apply_class_balancing=balancing, alpha=0.3, gamma=2.5, from_logits=True
         )
-        got = losskit.sigmoid_focal_loss(x, t, alpha=0.3 if balancing else None, gamma=2.5,
-                                         reduction="none").mean(-1)  # Keras: mean over axis -1
+        got = losskit.sigmoid_focal_loss(
+            x, t, alpha=0.3 if balancing else None, gamma=2.5, reduction="none"
+        ).mean(-1)  # Keras: mean over axis -1
         torch.testing.assert_close(got, torch.as_tensor(want).cpu(), rtol=1e-4, atol=1e-6)
 
     def test_hand_derived(self):
@@ -145,8 +153,9 @@ class TestSigmoidFocalParity:
         got = losskit.sigmoid_focal_loss(x, torch.ones(1, dtype=F64), alpha=0.25, gamma=2.0)
         torch.testing.assert_close(got, torch.tensor(0.25 * 0.25 * math.log(2), dtype=F64))
         # x = log 3, t = 0: p = 3/4, p_t = 1/4, ce = log 4: (1 - alpha) (3/4)^2 log 4
-        got = losskit.sigmoid_focal_loss(torch.tensor([math.log(3)], dtype=F64),
-                                         torch.zeros(1, dtype=F64), alpha=0.25, gamma=2.0)
+        got = losskit.sigmoid_focal_loss(
+            torch.tensor([math.log(3)], dtype=F64), torch.zeros(1, dtype=F64), alpha=0.25, gamma=2.0
+        )
         torch.testing.assert_close(got, torch.tensor(0.75 * 0.5625 * math.log(4), dtype=F64))
 
     def test_target_with_gradient(self, generator):
@@ -168,23 +177,30 @@ class TestSigmoidFocalParity:
 
 
 class TestSigmoidFocalLaws:
-    @given(st.lists(st.floats(-40, 40), min_size=1, max_size=10),
-           st.lists(st.floats(0, 1), min_size=10, max_size=10),
-           st.one_of(st.none(), st.floats(0, 1)))
+    @given(
+        st.lists(st.floats(-40, 40), min_size=1, max_size=10),
+        st.lists(st.floats(0, 1), min_size=10, max_size=10),
+        st.one_of(st.none(), st.floats(0, 1)),
+    )
     def test_gamma_zero_is_alpha_weighted_bce(self, xs, ts, alpha):
         x = torch.tensor(xs, dtype=F64)
         t = torch.tensor(ts[: len(xs)], dtype=F64)
-        v1, g1 = _value_grad(losskit.sigmoid_focal_loss, x, t, alpha=alpha, gamma=0.0,
-                             reduction="none")
+        v1, g1 = _value_grad(
+            losskit.sigmoid_focal_loss, x, t, alpha=alpha, gamma=0.0, reduction="none"
+        )
         a_t = 1.0 if alpha is None else alpha * t + (1 - alpha) * (1 - t)
         v2, g2 = _value_grad(
-            lambda z: a_t * tF.binary_cross_entropy_with_logits(z, t, reduction="none"), x)
+            lambda z: a_t * tF.binary_cross_entropy_with_logits(z, t, reduction="none"), x
+        )
         torch.testing.assert_close(v1, v2)
         torch.testing.assert_close(g1, g2)
 
-    @given(st.lists(st.floats(-60, 60), min_size=1, max_size=10),
-           st.lists(st.floats(0, 1), min_size=10, max_size=10),
-           st.floats(0, 5), st.one_of(st.none(), st.floats(0, 1)))
+    @given(
+        st.lists(st.floats(-60, 60), min_size=1, max_size=10),
+        st.lists(st.floats(0, 1), min_size=10, max_size=10),
+        st.floats(0, 5),
+        st.one_of(st.none(), st.floats(0, 1)),
+    )
     def test_focal_is_at_most_cross_entropy(self, xs, ts, gamma, alpha):
         x = torch.tensor(xs, dtype=F64)
         t = torch.tensor(ts[: len(xs)], dtype=F64)
@@ -200,8 +216,9 @@ class TestSigmoidFocalLaws:
     def test_finite_gradient_when_p_t_is_one(self, gamma, alpha):
         # p_t = 1 exactly in float32 and float64: saturated, correct predictions
         for dtype in (torch.float32, F64):
-            x = torch.tensor([1e4, -1e4, 800.0, -800.0, 60.0, -60.0], dtype=dtype,
-                             requires_grad=True)
+            x = torch.tensor(
+                [1e4, -1e4, 800.0, -800.0, 60.0, -60.0], dtype=dtype, requires_grad=True
+            )
             t = torch.tensor([1.0, 0.0, 1.0, 0.0, 1.0, 0.0], dtype=dtype)
             loss = losskit.sigmoid_focal_loss(x, t, alpha=alpha, gamma=gamma, reduction="none")
             (g,) = torch.autograd.grad(loss.sum(), x)
@@ -210,12 +227,18 @@ class TestSigmoidFocalLaws:
             # and wrong saturated predictions have gradient +-alpha_t (gamma >= 0)
             xw = x.detach().neg().requires_grad_(True)
             (gw,) = torch.autograd.grad(
-                losskit.sigmoid_focal_loss(xw, t, alpha=alpha, gamma=gamma, reduction="sum"), xw)
+                losskit.sigmoid_focal_loss(xw, t, alpha=alpha, gamma=gamma, reduction="sum"), xw
+            )
             a = torch.ones_like(t) if alpha is None else alpha * t + (1 - alpha) * (1 - t)
             torch.testing.assert_close(gw, (1 - 2 * t) * a)
 
-    @given(st.integers(1, 70), st.integers(1, 9), st.floats(0, 4),
-           st.one_of(st.none(), st.floats(0, 1)), st.integers(0, 2**31 - 1))
+    @given(
+        st.integers(1, 70),
+        st.integers(1, 9),
+        st.floats(0, 4),
+        st.one_of(st.none(), st.floats(0, 1)),
+        st.integers(0, 2**31 - 1),
+    )
     def test_any_block_size_matches_the_formula(self, n, block, gamma, alpha, seed):
         """The block path with tiny blocks (ragged ends, one-element blocks), any gamma/alpha."""
         gen = torch.Generator().manual_seed(seed)
@@ -223,8 +246,9 @@ class TestSigmoidFocalLaws:
         saved = focal_module._BLOCK
         focal_module._BLOCK = block
         try:
-            v1, g1 = _value_grad(losskit.sigmoid_focal_loss, x, t, alpha=alpha, gamma=gamma,
-                                 reduction="none")
+            v1, g1 = _value_grad(
+                losskit.sigmoid_focal_loss, x, t, alpha=alpha, gamma=gamma, reduction="none"
+            )
         finally:
             focal_module._BLOCK = saved
         v2, g2 = _value_grad(torchvision_focal, x, t, alpha=alpha, gamma=gamma)
@@ -236,9 +260,10 @@ class TestSigmoidFocalLaws:
         x, t = _data(generator, (3, 4))
         x.requires_grad_(True)
         for alpha in (0.25, None):
+
             def fn(z, alpha=alpha):
-                return losskit.sigmoid_focal_loss(z, t, alpha=alpha, gamma=gamma,
-                                                  reduction="none")
+                return losskit.sigmoid_focal_loss(z, t, alpha=alpha, gamma=gamma, reduction="none")
+
             assert torch.autograd.gradcheck(fn, (x,))
             assert torch.autograd.gradgradcheck(fn, (x,))
 
@@ -252,11 +277,13 @@ class TestSigmoidFocalLaws:
         def theirs(z):
             return torchvision_focal(z, t, gamma=gamma, reduction="sum")
 
-        torch.testing.assert_close(torch.autograd.functional.hessian(ours, x),
-                                   torch.autograd.functional.hessian(theirs, x))
+        torch.testing.assert_close(
+            torch.autograd.functional.hessian(ours, x), torch.autograd.functional.hessian(theirs, x)
+        )
 
-    @pytest.mark.parametrize(("dtype", "scale"), [(torch.float32, 1e4), (torch.float16, 60.0),
-                                                  (torch.bfloat16, 60.0)])
+    @pytest.mark.parametrize(
+        ("dtype", "scale"), [(torch.float32, 1e4), (torch.float16, 60.0), (torch.bfloat16, 60.0)]
+    )
     def test_extreme_logits(self, dtype, scale):
         x = (scale * torch.tensor([1.0, -1.0, 1.0, -1.0, 0.0])).to(dtype).requires_grad_(True)
         t = torch.tensor([1.0, 1.0, 0.0, 0.0, 0.5]).to(dtype)
@@ -360,8 +387,7 @@ class TestSoftmaxFocal:
         total = losskit.softmax_focal_loss(x, y, alpha=alpha, reduction="sum")
         torch.testing.assert_close(losskit.softmax_focal_loss(x, y, alpha=alpha), total / 3)
 
-    @given(st.lists(st.floats(-30, 30), min_size=4, max_size=4), st.integers(0, 3),
-           st.floats(0, 5))
+    @given(st.lists(st.floats(-30, 30), min_size=4, max_size=4), st.integers(0, 3), st.floats(0, 5))
     def test_focal_is_at_most_cross_entropy(self, xs, label, gamma):
         x = torch.tensor([xs], dtype=F64)
         y = torch.tensor([label])
@@ -390,8 +416,9 @@ class TestSoftmaxFocal:
         assert torch.autograd.gradcheck(fn, (x,))
         assert torch.autograd.gradgradcheck(fn, (x,))
 
-    @pytest.mark.parametrize(("dtype", "scale"), [(torch.float32, 1e4), (torch.float16, 60.0),
-                                                  (torch.bfloat16, 60.0)])
+    @pytest.mark.parametrize(
+        ("dtype", "scale"), [(torch.float32, 1e4), (torch.float16, 60.0), (torch.bfloat16, 60.0)]
+    )
     def test_extreme_logits(self, dtype, scale):
         x = (scale * torch.tensor([[1.0, -1.0, 0.5], [-1.0, 1.0, 0.0]])).to(dtype)
         x.requires_grad_(True)
@@ -406,8 +433,7 @@ class TestSoftmaxFocal:
         with pytest.raises(ValueError, match=r"class indices in \[0, 2\].*got 3"):
             losskit.softmax_focal_loss(torch.zeros(2, 3), torch.tensor([0, 3]))
         with pytest.raises(ValueError, match=r"alpha must be a float or a tensor of shape \(3,\)"):
-            losskit.softmax_focal_loss(torch.zeros(2, 3), torch.tensor([0, 1]),
-                                       alpha=torch.ones(2))
+            losskit.softmax_focal_loss(torch.zeros(2, 3), torch.tensor([0, 1]), alpha=torch.ones(2))
         with pytest.raises(ValueError, match=r"alpha must be >= 0, got -1.0"):
             losskit.softmax_focal_loss(torch.zeros(2, 3), torch.tensor([0, 1]), alpha=-1.0)
         with pytest.raises((IndexError, RuntimeError)):  # validation off: torch's gather
@@ -416,8 +442,10 @@ class TestSoftmaxFocal:
 
 def test_modules(generator):
     x, t = _data(generator, (4, 3), torch.float32)
-    torch.testing.assert_close(nn.SigmoidFocalLoss(alpha=None, gamma=1.0)(x, t),
-                               losskit.sigmoid_focal_loss(x, t, alpha=None, gamma=1.0))
+    torch.testing.assert_close(
+        nn.SigmoidFocalLoss(alpha=None, gamma=1.0)(x, t),
+        losskit.sigmoid_focal_loss(x, t, alpha=None, gamma=1.0),
+    )
     alpha = torch.tensor([0.5, 1.0, 2.0])
     m = nn.SoftmaxFocalLoss(alpha=alpha, gamma=2.0)
     assert "alpha" in dict(m.named_buffers())

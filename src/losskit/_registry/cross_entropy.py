@@ -26,8 +26,9 @@ def _soft_binary_targets(gen: torch.Generator, shape: tuple[int, ...]) -> Tensor
     return torch.where(mask, hard, u)
 
 
-def _sample_sigmoid(batch: int, dtype: torch.dtype, device: torch.device,
-                    gen: torch.Generator) -> Sample:
+def _sample_sigmoid(
+    batch: int, dtype: torch.dtype, device: torch.device, gen: torch.Generator
+) -> Sample:
     shape = (batch, 5)
     x = 2.0 * randn(gen, shape, _F64, _CPU)
     y = _soft_binary_targets(gen, shape)
@@ -38,16 +39,18 @@ def _sample_sigmoid(batch: int, dtype: torch.dtype, device: torch.device,
     )
 
 
-def _sample_bce(batch: int, dtype: torch.dtype, device: torch.device,
-                gen: torch.Generator) -> Sample:
+def _sample_bce(
+    batch: int, dtype: torch.dtype, device: torch.device, gen: torch.Generator
+) -> Sample:
     shape = (batch, 5)
     p = uniform(gen, shape, _F64, _CPU, 0.02, 0.98)
     y = _soft_binary_targets(gen, shape)
     return Sample((p.to(device, dtype), y.to(device, dtype)), {})
 
 
-def _sample_balanced(batch: int, dtype: torch.dtype, device: torch.device,
-                     gen: torch.Generator) -> Sample:
+def _sample_balanced(
+    batch: int, dtype: torch.dtype, device: torch.device, gen: torch.Generator
+) -> Sample:
     shape = (batch, 1, 3, 4)
     x = 2.0 * randn(gen, shape, _F64, _CPU)
     # a different fraction of positives in each sample
@@ -56,8 +59,9 @@ def _sample_balanced(batch: int, dtype: torch.dtype, device: torch.device,
     return Sample((x.to(device, dtype), y.to(device, dtype)), {})
 
 
-def _sample_softmax(batch: int, dtype: torch.dtype, device: torch.device,
-                    gen: torch.Generator) -> Sample:
+def _sample_softmax(
+    batch: int, dtype: torch.dtype, device: torch.device, gen: torch.Generator
+) -> Sample:
     x = 2.0 * randn(gen, (batch, 4), _F64, _CPU)
     y = torch.softmax(2.0 * randn(gen, (batch, 4), _F64, _CPU), dim=1)
     # No class ``weight`` here: the shared reference check drops ``weight`` (a per-element
@@ -73,8 +77,9 @@ def _labels(gen: torch.Generator, shape: tuple[int, ...], num_classes: int) -> T
     return y
 
 
-def _sample_sparse(batch: int, dtype: torch.dtype, device: torch.device,
-                   gen: torch.Generator) -> Sample:
+def _sample_sparse(
+    batch: int, dtype: torch.dtype, device: torch.device, gen: torch.Generator
+) -> Sample:
     x = 2.0 * randn(gen, (batch, 4), _F64, _CPU)
     y = _labels(gen, (batch,), 4)
     return Sample((x.to(device, dtype), y.to(device)), {"label_smoothing": 0.05})
@@ -83,22 +88,30 @@ def _sample_sparse(batch: int, dtype: torch.dtype, device: torch.device,
 # ------------------------------------------------------------------ textbook references
 
 
-def _ref_sigmoid(x: Tensor, y: Tensor, *, weight: Tensor | None = None,
-                 pos_weight: Tensor | None = None, label_smoothing: float = 0.0) -> Tensor:
+def _ref_sigmoid(
+    x: Tensor,
+    y: Tensor,
+    *,
+    weight: Tensor | None = None,
+    pos_weight: Tensor | None = None,
+    label_smoothing: float = 0.0,
+) -> Tensor:
     z = y * (1 - label_smoothing) + 0.5 * label_smoothing
     pw = 1.0 if pos_weight is None else pos_weight
     loss = -(pw * z * tF.logsigmoid(x) + (1 - z) * tF.logsigmoid(-x))
     return loss if weight is None else loss * weight
 
 
-def _ref_bce(p: Tensor, y: Tensor, *, weight: Tensor | None = None,
-             validate: bool | None = None) -> Tensor:
+def _ref_bce(
+    p: Tensor, y: Tensor, *, weight: Tensor | None = None, validate: bool | None = None
+) -> Tensor:
     loss = -(y * torch.log(p).clamp_min(-100) + (1 - y) * torch.log(1 - p).clamp_min(-100))
     return loss if weight is None else loss * weight
 
 
-def _ref_balanced(x: Tensor, y: Tensor, *, beta: float | None = None,
-                  weight: Tensor | None = None) -> Tensor:
+def _ref_balanced(
+    x: Tensor, y: Tensor, *, beta: float | None = None, weight: Tensor | None = None
+) -> Tensor:
     if beta is None:
         b = (y == 0).flatten(1).to(x.dtype).mean(1).view(-1, *([1] * (y.dim() - 1)))
     else:
@@ -107,17 +120,30 @@ def _ref_balanced(x: Tensor, y: Tensor, *, beta: float | None = None,
     return loss if weight is None else loss * weight
 
 
-def _ref_softmax(x: Tensor, y: Tensor, *, dim: int = 1, weight: Tensor | None = None,
-                 label_smoothing: float = 0.0) -> Tensor:
+def _ref_softmax(
+    x: Tensor,
+    y: Tensor,
+    *,
+    dim: int = 1,
+    weight: Tensor | None = None,
+    label_smoothing: float = 0.0,
+) -> Tensor:
     c = x.shape[dim]
     z = y * (1 - label_smoothing) + label_smoothing / c
     w = 1.0 if weight is None else weight.view(-1, *([1] * (x.dim() - dim - 1)))
     return -(w * z * torch.log_softmax(x, dim=dim)).sum(dim)
 
 
-def _ref_sparse(x: Tensor, y: Tensor, *, dim: int = 1, weight: Tensor | None = None,
-                ignore_index: int = -100, label_smoothing: float = 0.0,
-                validate: bool | None = None) -> Tensor:
+def _ref_sparse(
+    x: Tensor,
+    y: Tensor,
+    *,
+    dim: int = 1,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+    validate: bool | None = None,
+) -> Tensor:
     c = x.shape[dim]
     valid = y != ignore_index
     onehot = tF.one_hot(torch.where(valid, y, 0).long(), c).to(x.dtype).movedim(-1, dim)
@@ -175,8 +201,9 @@ register(
             _smoothing_error("sigmoid_cross_entropy", (torch.zeros(3), torch.ones(3))),
             ErrorCase(
                 "pos_weight does not broadcast",
-                lambda: Sample((torch.zeros(2, 3), torch.ones(2, 3)),
-                               {"pos_weight": torch.ones(2)}),
+                lambda: Sample(
+                    (torch.zeros(2, 3), torch.ones(2, 3)), {"pos_weight": torch.ones(2)}
+                ),
                 ValueError,
                 r"^sigmoid_cross_entropy: pos_weight must broadcast to the input shape "
                 r"\(2, 3\), got shape \(2,\)",

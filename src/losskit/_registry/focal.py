@@ -15,8 +15,9 @@ _CPU = torch.device("cpu")
 _F64 = torch.float64
 
 
-def _sample_sigmoid(batch: int, dtype: torch.dtype, device: torch.device,
-                    gen: torch.Generator) -> Sample:
+def _sample_sigmoid(
+    batch: int, dtype: torch.dtype, device: torch.device, gen: torch.Generator
+) -> Sample:
     shape = (batch, 6)
     x = 2.0 * randn(gen, shape, _F64, _CPU)
     soft = uniform(gen, shape, _F64, _CPU)
@@ -25,8 +26,9 @@ def _sample_sigmoid(batch: int, dtype: torch.dtype, device: torch.device,
     return Sample((x.to(device, dtype), y.to(device, dtype)), {"alpha": 0.25, "gamma": 2.0})
 
 
-def _sample_softmax(batch: int, dtype: torch.dtype, device: torch.device,
-                    gen: torch.Generator) -> Sample:
+def _sample_softmax(
+    batch: int, dtype: torch.dtype, device: torch.device, gen: torch.Generator
+) -> Sample:
     x = 2.0 * randn(gen, (batch, 4, 3), _F64, _CPU)
     y = torch.randint(0, 4, (batch, 3), generator=gen)
     if y.numel():
@@ -38,8 +40,14 @@ def _sample_softmax(batch: int, dtype: torch.dtype, device: torch.device,
     )
 
 
-def _ref_sigmoid(x: Tensor, t: Tensor, *, alpha: float | None = 0.25, gamma: float = 2.0,
-                 weight: Tensor | None = None) -> Tensor:
+def _ref_sigmoid(
+    x: Tensor,
+    t: Tensor,
+    *,
+    alpha: float | None = 0.25,
+    gamma: float = 2.0,
+    weight: Tensor | None = None,
+) -> Tensor:
     """torchvision.ops.sigmoid_focal_loss, reduction="none"."""
     p = torch.sigmoid(x)
     ce = tF.binary_cross_entropy_with_logits(x, t, reduction="none")
@@ -50,9 +58,17 @@ def _ref_sigmoid(x: Tensor, t: Tensor, *, alpha: float | None = 0.25, gamma: flo
     return loss if weight is None else loss * weight
 
 
-def _ref_softmax(x: Tensor, y: Tensor, *, dim: int = 1, alpha: float | Tensor | None = None,
-                 gamma: float = 2.0, ignore_index: int = -100, weight: Tensor | None = None,
-                 validate: bool | None = None) -> Tensor:
+def _ref_softmax(
+    x: Tensor,
+    y: Tensor,
+    *,
+    dim: int = 1,
+    alpha: float | Tensor | None = None,
+    gamma: float = 2.0,
+    ignore_index: int = -100,
+    weight: Tensor | None = None,
+    validate: bool | None = None,
+) -> Tensor:
     valid = y != ignore_index
     safe = torch.where(valid, y, 0).long()
     p = torch.softmax(x, dim=dim).gather(dim, safe.unsqueeze(dim)).squeeze(dim)

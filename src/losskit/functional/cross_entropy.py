@@ -60,8 +60,9 @@ __all__ = [
 def _check_smoothing(fn: str, label_smoothing: float) -> float:
     if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)):
         raise fail(
-            fn, f"label_smoothing must be a float in [0, 1], got "
-            f"{type(label_smoothing).__name__}", TypeError,
+            fn,
+            f"label_smoothing must be a float in [0, 1], got {type(label_smoothing).__name__}",
+            TypeError,
         )
     if not 0.0 <= label_smoothing <= 1.0:
         raise fail(fn, f"label_smoothing must lie in [0, 1], got {label_smoothing!r}")
@@ -76,15 +77,15 @@ def _broadcast_option(fn: str, name: str, value: Tensor | None, like: Tensor) ->
 def _broadcast_tensor(fn: str, name: str, value: Tensor, like: Tensor) -> Tensor:
     check_tensor(fn, name, value)
     if value.is_complex() or value.dtype == torch.bool:
-        raise fail(fn, f"{name} must be a real floating tensor, got dtype {value.dtype}",
-                   TypeError)
+        raise fail(fn, f"{name} must be a real floating tensor, got dtype {value.dtype}", TypeError)
     try:
         shape = torch.broadcast_shapes(value.shape, like.shape)
     except RuntimeError:
         shape = None
     if shape != like.shape:
         raise fail(
-            fn, f"{name} must broadcast to the input shape {shape_str(like.shape)}, got shape "
+            fn,
+            f"{name} must broadcast to the input shape {shape_str(like.shape)}, got shape "
             f"{shape_str(value.shape)}",
         )
     return value.to(device=like.device, dtype=like.dtype)
@@ -107,11 +108,13 @@ def _class_weight(fn: str, weight: Tensor | None, num_classes: int, like: Tensor
         return None
     check_tensor(fn, "weight", weight)
     if not weight.is_floating_point():
-        raise fail(fn, f"weight must be a floating point tensor, got dtype {weight.dtype}",
-                   TypeError)
+        raise fail(
+            fn, f"weight must be a floating point tensor, got dtype {weight.dtype}", TypeError
+        )
     if weight.shape != (num_classes,):
         raise fail(
-            fn, f"weight must have shape ({num_classes},) (one weight per class), got shape "
+            fn,
+            f"weight must have shape ({num_classes},) (one weight per class), got shape "
             f"{shape_str(weight.shape)}",
         )
     return weight.to(device=like.device, dtype=like.dtype)
@@ -333,7 +336,8 @@ def balanced_sigmoid_cross_entropy(
     if beta is None:
         if x.dim() < 2:
             raise fail(
-                fn, f"input must have at least 2 dimensions (batch, ...) to compute a "
+                fn,
+                f"input must have at least 2 dimensions (batch, ...) to compute a "
                 f"per-sample beta, got shape {shape_str(x.shape)}",
             )
         b = _hed_beta(y.detach())
@@ -341,8 +345,9 @@ def balanced_sigmoid_cross_entropy(
         b = _broadcast_tensor(fn, "beta", beta, x).detach()
     else:
         if isinstance(beta, bool) or not isinstance(beta, (int, float)):
-            raise fail(fn, f"beta must be None, a float or a tensor, got {type(beta).__name__}",
-                       TypeError)
+            raise fail(
+                fn, f"beta must be None, a float or a tensor, got {type(beta).__name__}", TypeError
+            )
         if not 0.0 <= beta <= 1.0:
             raise fail(fn, f"beta must lie in [0, 1], got {beta!r}")
         b = float(beta)
@@ -411,7 +416,8 @@ def softmax_cross_entropy(
     check_tensor(fn, "target", target)
     if not target.is_floating_point():
         raise fail(
-            fn, f"target must be a floating point tensor of class probabilities, got dtype "
+            fn,
+            f"target must be a floating point tensor of class probabilities, got dtype "
             f"{target.dtype}; for integer class labels use sparse_softmax_cross_entropy",
             TypeError,
         )
@@ -419,7 +425,10 @@ def softmax_cross_entropy(
     d = _class_dim(fn, x, dim)
     w = _class_weight(fn, weight, x.shape[d], x)
     loss = F.cross_entropy(
-        _to_torch_layout(x, d), _to_torch_layout(y, d), weight=w, label_smoothing=eps,
+        _to_torch_layout(x, d),
+        _to_torch_layout(y, d),
+        weight=w,
+        label_smoothing=eps,
         reduction="none",
     )
     return reduce_loss(loss, reduction, fn=fn)
@@ -488,16 +497,18 @@ def sparse_softmax_cross_entropy(
     check_tensor(fn, "target", target)
     if target.is_floating_point():
         raise fail(
-            fn, f"target must be an integer tensor of class labels, got dtype {target.dtype}; "
+            fn,
+            f"target must be an integer tensor of class labels, got dtype {target.dtype}; "
             f"for probability targets use softmax_cross_entropy",
             TypeError,
         )
     check_integer(fn, "target", target)
     d = _class_dim(fn, input, dim)
-    expected = input.shape[:d] + input.shape[d + 1:]
+    expected = input.shape[:d] + input.shape[d + 1 :]
     if target.shape != expected:
         raise fail(
-            fn, f"target must have input's shape without dim {d}, {shape_str(expected)}, got "
+            fn,
+            f"target must have input's shape without dim {d}, {shape_str(expected)}, got "
             f"{shape_str(target.shape)}",
         )
     num_classes = input.shape[d]
@@ -510,8 +521,12 @@ def sparse_softmax_cross_entropy(
     # reduce_loss divide by the counted weight.
     check_reduction(reduction, fn=fn)
     loss = F.cross_entropy(
-        _to_torch_layout(x, d), labels, weight=w, ignore_index=ignore_index,
-        label_smoothing=eps, reduction="none" if reduction == "none" else "sum",
+        _to_torch_layout(x, d),
+        labels,
+        weight=w,
+        ignore_index=ignore_index,
+        label_smoothing=eps,
+        reduction="none" if reduction == "none" else "sum",
     )
     counted = labels != ignore_index
     if w is None:

@@ -44,8 +44,9 @@ def _check_alpha_scalar(fn: str, alpha: float | None) -> None:
     if alpha is None:
         return
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
-        raise fail(fn, f"alpha must be a float in [0, 1] or None, got {type(alpha).__name__}",
-                   TypeError)
+        raise fail(
+            fn, f"alpha must be a float in [0, 1] or None, got {type(alpha).__name__}", TypeError
+        )
     if not 0.0 <= alpha <= 1.0:
         raise fail(fn, f"alpha must lie in [0, 1] or be None, got {alpha!r}")
 
@@ -85,9 +86,7 @@ so the dozen passes over them cost far less than passes over full-size tensors."
 
 def _blocked(x: Tensor) -> bool:
     """Whether to run block by block (CPU eager, more than one block)."""
-    return (
-        x.device.type == "cpu" and x.numel() > _BLOCK and not torch.compiler.is_compiling()
-    )
+    return x.device.type == "cpu" and x.numel() > _BLOCK and not torch.compiler.is_compiling()
 
 
 def _threshold(x: Tensor) -> float:
@@ -143,8 +142,8 @@ def _focal_forward_blocks(x: Tensor, t: Tensor, alpha: float | None, gamma: floa
     m = torch.empty(min(_BLOCK, xf.numel()), dtype=x.dtype)
     zero = x.new_zeros(())
     for start in range(0, xf.numel(), _BLOCK):
-        xb, tb = xf[start:start + _BLOCK], tf[start:start + _BLOCK]
-        lb = out[start:start + _BLOCK]
+        xb, tb = xf[start : start + _BLOCK], tf[start : start + _BLOCK]
+        lb = out[start : start + _BLOCK]
         torch.addcmul(_softplus(xb), xb, tb, value=-1.0, out=lb)  # ce = softplus(x) - x t
         if gamma != 0.0:
             mb = torch.sigmoid(xb, out=m[: xb.numel()])
@@ -177,8 +176,8 @@ def _focal_grad_blocks(
     zero = x.new_zeros(())
     tiny = torch.finfo(x.dtype).tiny
     for start in range(0, xf.numel(), _BLOCK):
-        xb, tb, gb = (v[start:start + _BLOCK] for v in (xf, tf, gf))
-        ob = out[start:start + _BLOCK]
+        xb, tb, gb = (v[start : start + _BLOCK] for v in (xf, tf, gf))
+        ob = out[start : start + _BLOCK]
         k = xb.numel()
         pb = torch.sigmoid(xb, out=p[:k])
         if gamma == 0.0:
@@ -356,26 +355,32 @@ def sigmoid_focal_loss(
 
 
 def _class_alpha(
-    fn: str, alpha: float | Tensor | None, num_classes: int, dtype: torch.dtype,
+    fn: str,
+    alpha: float | Tensor | None,
+    num_classes: int,
+    dtype: torch.dtype,
     device: torch.device,
 ) -> float | Tensor | None:
     if alpha is None or isinstance(alpha, Tensor):
         if isinstance(alpha, Tensor):
             if not alpha.is_floating_point():
                 raise fail(
-                    fn, f"alpha must be a floating point tensor, got dtype {alpha.dtype}",
+                    fn,
+                    f"alpha must be a floating point tensor, got dtype {alpha.dtype}",
                     TypeError,
                 )
             if alpha.shape != (num_classes,):
                 raise fail(
-                    fn, f"alpha must be a float or a tensor of shape ({num_classes},) (one value "
+                    fn,
+                    f"alpha must be a float or a tensor of shape ({num_classes},) (one value "
                     f"per class), got shape {shape_str(alpha.shape)}",
                 )
             return alpha.to(device=device, dtype=dtype)
         return None
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
         raise fail(
-            fn, f"alpha must be None, a float or a per-class tensor, got {type(alpha).__name__}",
+            fn,
+            f"alpha must be None, a float or a per-class tensor, got {type(alpha).__name__}",
             TypeError,
         )
     check_positive(fn, "alpha", float(alpha), allow_zero=True)
@@ -441,10 +446,11 @@ def softmax_focal_loss(
     check_tensor(fn, "target", target)
     check_integer(fn, "target", target, hint="softmax_focal_loss takes class labels")
     d = _class_dim(fn, input, dim)
-    expected = input.shape[:d] + input.shape[d + 1:]
+    expected = input.shape[:d] + input.shape[d + 1 :]
     if target.shape != expected:
         raise fail(
-            fn, f"target must have input's shape without dim {d}, {shape_str(expected)}, got "
+            fn,
+            f"target must have input's shape without dim {d}, {shape_str(expected)}, got "
             f"{shape_str(target.shape)}",
         )
     num_classes = input.shape[d]

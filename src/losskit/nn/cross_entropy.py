@@ -41,7 +41,9 @@ class SigmoidCrossEntropyLoss(Loss):
         reduction: str = "mean",
     ) -> None:
         super().__init__(
-            reduction=reduction, weight=weight, pos_weight=pos_weight,
+            reduction=reduction,
+            weight=weight,
+            pos_weight=pos_weight,
             label_smoothing=label_smoothing,
         )
 
@@ -147,6 +149,10 @@ class SparseSoftmaxCrossEntropyLoss(Loss):
         validate: bool | None = None,
     ) -> None:
         super().__init__(
-            reduction=reduction, dim=dim, weight=weight, ignore_index=ignore_index,
-            label_smoothing=label_smoothing, validate=validate,
+            reduction=reduction,
+            dim=dim,
+            weight=weight,
+            ignore_index=ignore_index,
+            label_smoothing=label_smoothing,
+            validate=validate,
         )

@@ -62,6 +62,11 @@ class SoftmaxFocalLoss(Loss):
         validate: bool | None = None,
     ) -> None:
         super().__init__(
-            reduction=reduction, dim=dim, alpha=alpha, gamma=gamma, ignore_index=ignore_index,
-            weight=weight, validate=validate,
+            reduction=reduction,
+            dim=dim,
+            alpha=alpha,
+            gamma=gamma,
+            ignore_index=ignore_index,
+            weight=weight,
+            validate=validate,
         )
