@@ -28,9 +28,14 @@ finite for zero-height and zero-size boxes.
 The aligned losses are ``1 - metric``. They run through one ``torch.autograd.Function`` whose
 backward is written by hand: it saves only the two box tensors and recomputes the geometry, so a
 loss over ``N`` boxes keeps ``O(1)`` extra tensors alive between forward and backward instead of
-the few dozen intermediates an elementwise-op formulation saves. Gradients at ties (equal edges)
-follow ``torch.maximum``/``torch.minimum`` (half to each side); a clamped-empty intersection
-passes no gradient (as torchvision's masked intersection).
+the few dozen intermediates an elementwise-op formulation saves. Away from ties the gradients
+are torchvision's (autograd of the same formulas). Where the geometry has a kink (an edge of the
+prediction equal to the target's, or boxes that touch) the gradient is the one-sided derivative
+in the direction that grows the box: an equal edge counts as bounding the enclosing box, not the
+intersection, and touching boxes pass gradient through their (empty) intersection. torchvision's
+autograd instead splits ties half and half and zeroes touching intersections; the one-sided rule
+keeps GIoU's gradient bounded on degenerate (flat) boxes, where the split rule produces
+gradients of order ``1/eps``, and gives touching boxes a gradient that pulls them together.
 
 Box formats (``box_format``): ``"xyxy"`` (corners :math:`x_1, y_1, x_2, y_2`), ``"xywh"``
 (corner, width, height) and ``"cxcywh"`` (centre, width, height). Boxes with :math:`x_2 < x_1` or
@@ -157,7 +162,8 @@ class _Geometry(NamedTuple):
 
     wh_p: Tensor  # (2, ...) width and height of the prediction
     wh_t: Tensor  # (2, ...) of the target
-    iwh: Tensor  # (2, ...) extents of the intersection, clamped at 0
+    iwh_raw: Tensor  # (2, ...) extents of the intersection before clamping (< 0: disjoint)
+    iwh: Tensor  # (2, ...) clamped at 0
     inter: Tensor  # I
     union: Tensor  # U (no eps)
     cwh: Tensor | None  # (2, ...) extents of the enclosing box (GIoU, DIoU, CIoU)
@@ -170,14 +176,15 @@ def _geometry(p: Tensor, t: Tensor, kind: int, *, offsets: bool = False) -> _Geo
     """The one geometry kernel: corner planes ``p``, ``t`` of shape ``(4, ...)`` (broadcastable)
     to intersection, union, enclosing box and centre offset.
 
-    ``offsets`` also returns the corner differences (used by the backward pass to route the
-    gradients of the min/max through ``sign(p - t)``).
+    ``offsets`` also returns the corner differences (the backward pass routes the gradients of
+    the min/max with them).
     """
     lo_p, hi_p = p[:2], p[2:]
     lo_t, hi_t = t[:2], t[2:]
     wh_p = hi_p - lo_p
     wh_t = hi_t - lo_t
-    iwh = (torch.minimum(hi_p, hi_t) - torch.maximum(lo_p, lo_t)).clamp_min(0)
+    iwh_raw = torch.minimum(hi_p, hi_t) - torch.maximum(lo_p, lo_t)
+    iwh = iwh_raw.clamp_min(0)
     inter = iwh[0] * iwh[1]
     union = torch.addcmul(wh_p[0] * wh_p[1], wh_t[0], wh_t[1]) - inter
     cwh = dlo = dhi = d = None
@@ -187,7 +194,7 @@ def _geometry(p: Tensor, t: Tensor, kind: int, *, offsets: bool = False) -> _Geo
         dlo = lo_p - lo_t
         dhi = hi_p - hi_t
         d = dlo + dhi
-    return _Geometry(wh_p, wh_t, iwh, inter, union, cwh, dlo, dhi, d)
+    return _Geometry(wh_p, wh_t, iwh_raw, iwh, inter, union, cwh, dlo, dhi, d)
 
 
 def _aspect_delta(wh_p: Tensor, wh_t: Tensor) -> Tensor:
@@ -234,12 +241,11 @@ def _metric_grads(
     """Hand-written gradient of ``_metric`` (times ``grad``) w.r.t. the corner planes.
 
     With the partial derivatives of the metric: ``G_I = D_I - D_U`` for the intersection
-    (which enters ``U`` with a minus sign; zero where the intersection is empty), ``D_U`` for
-    each area ``w h``, ``D_C`` (GIoU) or ``D_{c^2}`` (DIoU, CIoU) for the enclosing box,
-    ``D_{rho^2}`` for the centre distance and ``-alpha dv`` for the aspect term. The min/max of
-    the intersection and enclosing boxes route ``a = (G_iwh + G_cwh) / 2`` and
-    ``b = (G_iwh - G_cwh) / 2`` to the corners through ``s = sign(p - t)`` (ties split half and
-    half, as ``torch.maximum``). Returns ``(4, ...)`` gradients for ``p`` (and ``t``).
+    (which enters ``U`` with a minus sign), ``D_U`` for each area ``w h``, ``D_C`` (GIoU) or
+    ``D_{c^2}`` (DIoU, CIoU) for the enclosing box, ``D_{rho^2}`` for the centre distance and
+    ``-alpha dv`` for the aspect term. Each corner is the inner one of its pair (it bounds the
+    intersection) or the outer one (it bounds the enclosing box). Returns ``(4, ...)`` gradients
+    for ``p`` (and ``t``).
     """
     g = _geometry(p, t, kind, offsets=True)
     assert g.dlo is not None and g.dhi is not None and g.d is not None
@@ -247,7 +253,7 @@ def _metric_grads(
     iou = g.inter / ud
     gi = grad / ud  # dIoU/dI
     du = -iou * gi  # dIoU/dU
-    gc_half: tuple[Tensor, Tensor] | None = None  # half the gradient on the enclosing extents
+    gc: tuple[Tensor, Tensor] | None = None  # gradient on the enclosing extents (cw, ch)
     rd: Tensor | None = None  # gradient on each corner from the centre distance
     q: Tensor | None = None  # -alpha dv/dtheta_p (CIoU)
     if kind == _GIOU:
@@ -256,20 +262,23 @@ def _metric_grads(
         ce = area_c + eps
         rce = grad / ce
         du = du + rce
-        dc_half = (-0.5 * ud / ce) * rce  # D_C / 2
-        gc_half = (g.cwh[1] * dc_half, g.cwh[0] * dc_half)
+        d_c = (-ud / ce) * rce  # D_C = -(U + eps) / (C + eps)^2
+        gc = (g.cwh[1] * d_c, g.cwh[0] * d_c)
     elif kind in (_DIOU, _CIOU):
         assert g.cwh is not None
         c2, ssd = _distance_terms(g, eps)
         k = grad / c2
-        e = (0.25 * ssd / c2) * k  # D_{c^2} = rho^2 / c^4, times grad; G_cwh = 2 e cwh
-        gc_half = (g.cwh[0] * e, g.cwh[1] * e)
+        e = (0.5 * ssd / c2) * k  # 2 D_{c^2} with D_{c^2} = rho^2 / c^4
+        gc = (g.cwh[0] * e, g.cwh[1] * e)
         rd = g.d * (-0.5 * k)  # D_{rho^2} d(rho^2)/d(corner) = -(1/c^2) (d / 2)
         if kind == _CIOU:
             delta = _aspect_delta(g.wh_p, g.wh_t)
             v = _FOUR_OVER_PI2 * delta.square()
             q = (2 * _FOUR_OVER_PI2) * (_alpha(v, iou, eps) * delta) * grad
-    gi_half = torch.where(g.inter > 0, 0.5 * (gi - du), 0.0)  # G_I / 2, no gradient when I = 0
+    gi = gi - du  # G_I: I enters U with a minus sign
+    zero = torch.zeros((), dtype=gi.dtype, device=gi.device)
+    # gradient on the intersection extents; none once the boxes are apart (touching passes)
+    giw = tuple(torch.where(g.iwh_raw[ax] >= 0, g.iwh[1 - ax] * gi, zero) for ax in (0, 1))
 
     def wh_grads(wh: Tensor, sign: float) -> tuple[Tensor, Tensor]:
         # gradient on (w, h): D_U * (h, w), plus -alpha dv/d(w, h) = q (h, -w) / (w^2 + h^2)
@@ -279,31 +288,26 @@ def _metric_grads(
         qr = q / r2 if sign > 0 else -q / r2
         return wh[1] * (du + qr), wh[0] * (du - qr)
 
-    def corners(gwh: tuple[Tensor, Tensor], sign: float) -> Tensor:
+    def corners(gwh: tuple[Tensor, Tensor], pred: bool) -> Tensor:
+        # Each corner feeds the intersection when it is the inner one of the pair and the
+        # enclosing box when it is the outer one; at a tie it counts as the outer one (the
+        # one-sided derivative in the direction that grows the box).
+        assert g.dlo is not None and g.dhi is not None
         planes_lo, planes_hi = [], []
         for ax in (0, 1):
-            g_iwh = g.iwh[1 - ax] * gi_half
-            if gc_half is None:
-                a = b = g_iwh
-            else:
-                a = g_iwh + gc_half[ax]
-                b = g_iwh - gc_half[ax]
-            base = gwh[ax] + a
-            b_lo = b * torch.sign(g.dlo[ax])  # type: ignore[index]
-            b_hi = b * torch.sign(g.dhi[ax])  # type: ignore[index]
-            if sign > 0:  # prediction
-                lo, hi = -base - b_lo, base - b_hi
-            else:  # target: the min/max weights swap
-                lo, hi = b_lo - base, base + b_hi
+            inner_lo = g.dlo[ax] > 0 if pred else g.dlo[ax] < 0
+            inner_hi = g.dhi[ax] < 0 if pred else g.dhi[ax] > 0
+            outer = gc[ax] if gc is not None else zero
+            lo = -gwh[ax] - torch.where(inner_lo, giw[ax], outer)
+            hi = gwh[ax] + torch.where(inner_hi, giw[ax], outer)
             if rd is not None:  # the centre offset enters with +1 for p, -1 for t
-                r = rd[ax] if sign > 0 else -rd[ax]
-                lo, hi = lo + r, hi + r
+                lo, hi = (lo + rd[ax], hi + rd[ax]) if pred else (lo - rd[ax], hi - rd[ax])
             planes_lo.append(lo)
             planes_hi.append(hi)
         return torch.stack(planes_lo + planes_hi)
 
-    grad_p = corners(wh_grads(g.wh_p, 1.0), 1.0)
-    grad_t = corners(wh_grads(g.wh_t, -1.0), -1.0) if need_t else None
+    grad_p = corners(wh_grads(g.wh_p, 1.0), True)
+    grad_t = corners(wh_grads(g.wh_t, -1.0), False) if need_t else None
     return grad_p, grad_t
 
 
