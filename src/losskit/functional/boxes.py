@@ -168,9 +168,8 @@ class _Geometry(NamedTuple):
     inter: Tensor  # I
     union: Tensor  # U (no eps)
     cwh: Tensor | None  # (2, ...) extents of the enclosing box (GIoU, DIoU, CIoU)
-    dlo: Tensor | None  # (2, ...) lo_p - lo_t (DIoU, CIoU; and for the backward pass)
-    dhi: Tensor | None  # (2, ...) hi_p - hi_t
-    d: Tensor | None  # (2, ...) dlo + dhi: twice the centre offset (DIoU, CIoU)
+    dp: Tensor | None  # (4, ...) p - t (DIoU, CIoU; and for the backward pass)
+    d: Tensor | None  # (2, ...) (p - t) summed over lo and hi: twice the centre offset (DIoU, CIoU)
 
 
 def _geometry(p: Tensor, t: Tensor, kind: int, *, offsets: bool = False) -> _Geometry:
@@ -188,14 +187,14 @@ def _geometry(p: Tensor, t: Tensor, kind: int, *, offsets: bool = False) -> _Geo
     iwh = iwh_raw.clamp_min(0)
     inter = iwh[0] * iwh[1]
     union = torch.addcmul(wh_p[0] * wh_p[1], wh_t[0], wh_t[1]) - inter
-    cwh = dlo = dhi = d = None
+    cwh = dp = d = None
     if kind != _IOU:
         cwh = torch.maximum(hi_p, hi_t) - torch.minimum(lo_p, lo_t)
     if offsets or kind in (_DIOU, _CIOU):
-        dlo = lo_p - lo_t
-        dhi = hi_p - hi_t
-        d = dlo + dhi
-    return _Geometry(wh_p, wh_t, iwh_raw, iwh, inter, union, cwh, dlo, dhi, d)
+        dp = p - t
+        if kind in (_DIOU, _CIOU):
+            d = dp[:2] + dp[2:]
+    return _Geometry(wh_p, wh_t, iwh_raw, iwh, inter, union, cwh, dp, d)
 
 
 def _aspect_delta(wh_p: Tensor, wh_t: Tensor) -> Tensor:
@@ -257,7 +256,6 @@ def _metric_grads(
     for ``p`` (and ``t``).
     """
     g = _geometry(p, t, kind, offsets=True)
-    assert g.dlo is not None and g.dhi is not None and g.d is not None
     ud = g.union + eps
     iou = g.inter / ud
     gi = grad / ud  # dIoU/dI
@@ -274,7 +272,7 @@ def _metric_grads(
         d_c = (-ud / ce) * rce  # D_C = -(U + eps) / (C + eps)^2
         gc = (g.cwh[1] * d_c, g.cwh[0] * d_c)
     elif kind in (_DIOU, _CIOU):
-        assert g.cwh is not None
+        assert g.cwh is not None and g.d is not None
         c2, ssd = _distance_terms(g, eps)
         k = grad / c2
         e = (0.5 * ssd / c2) * k  # 2 D_{c^2} with D_{c^2} = rho^2 / c^4
@@ -287,12 +285,12 @@ def _metric_grads(
     gi = gi - du  # G_I: I enters U with a minus sign
     # Masks are built from sign() with arithmetic: comparisons, bool tensors and where() cost
     # several times more than a multiply on the CPU.
-    # gradient on the intersection extents, none once the boxes are apart (touching passes):
-    # dI/d(raw extent) = other extent * [raw >= 0], and [x >= 0] = 1 + min(sign(x), 0)
-    giw = []
-    for ax in (0, 1):
-        gx = g.iwh[1 - ax] * gi
-        giw.append(torch.addcmul(gx, gx, torch.sign(g.iwh_raw[ax]).clamp_max(0)))
+    # gradient on the intersection extents, none once the boxes are apart along either axis
+    # (touching passes): dI/d(raw extent) = other extent * [raw extents >= 0], using
+    # [x >= 0] = 1 + min(sign(x), 0)
+    apart = torch.sign(torch.minimum(g.iwh_raw[0], g.iwh_raw[1])).clamp_max(0)
+    gi = torch.addcmul(gi, gi, apart)
+    giw = (g.iwh[1] * gi, g.iwh[0] * gi)
 
     def wh_grads(wh: Tensor, sign: float) -> tuple[Tensor, Tensor]:
         # gradient on (w, h): D_U * (h, w), plus -alpha dv/d(w, h) = q (h, -w) / (w^2 + h^2)
@@ -307,26 +305,27 @@ def _metric_grads(
         # enclosing box when it is the outer one; at a tie it counts as the outer one (the
         # one-sided derivative in the direction that grows the box). With s = sign(p - t):
         # p's lo is inner where s > 0, p's hi where s < 0; the target's the other way round.
-        assert g.dlo is not None and g.dhi is not None
+        if pred:  # lo = -(base + [s_lo > 0] diff), hi = base + [s_hi < 0] diff
+            m_lo, m_hi = sgn[:2].clamp_min(0), sgn[2:].clamp_max(0)
+        else:  # lo = -(base + [s_lo < 0] diff), hi = base + [s_hi > 0] diff
+            m_lo, m_hi = sgn[:2].clamp_max(0), sgn[2:].clamp_min(0)
+        v_lo, v_hi = (1, -1) if pred else (-1, 1)
         planes_lo, planes_hi = [], []
         for ax in (0, 1):
-            s_lo, s_hi = torch.sign(g.dlo[ax]), torch.sign(g.dhi[ax])
             if gc is None:
                 base, diff = gwh[ax], giw[ax]
             else:
                 base, diff = gwh[ax] + gc[ax], giw[ax] - gc[ax]
-            if pred:  # lo = -(base + [s_lo > 0] diff), hi = base + [s_hi < 0] diff
-                lo = torch.addcmul(base, s_lo.clamp_min(0), diff).neg()
-                hi = torch.addcmul(base, s_hi.clamp_max(0), diff, value=-1)
-            else:  # lo = -(base + [s_lo < 0] diff), hi = base + [s_hi > 0] diff
-                lo = torch.addcmul(base, s_lo.clamp_max(0), diff, value=-1).neg()
-                hi = torch.addcmul(base, s_hi.clamp_min(0), diff)
+            lo = torch.addcmul(base, m_lo[ax], diff, value=v_lo).neg()
+            hi = torch.addcmul(base, m_hi[ax], diff, value=v_hi)
             if rd is not None:  # the centre offset enters with +1 for p, -1 for t
                 lo, hi = (lo + rd[ax], hi + rd[ax]) if pred else (lo - rd[ax], hi - rd[ax])
             planes_lo.append(lo)
             planes_hi.append(hi)
         return torch.stack(planes_lo + planes_hi)
 
+    assert g.dp is not None
+    sgn = torch.sign(g.dp)
     grad_p = corners(wh_grads(g.wh_p, 1.0), True)
     grad_t = corners(wh_grads(g.wh_t, -1.0), False) if need_t else None
     return grad_p, grad_t
