@@ -151,7 +151,8 @@ def check_dim(fn: str, name: str, tensor: Tensor, dim: int | None) -> int | None
     ndim = max(tensor.dim(), 1)
     if not isinstance(dim, int) or not -ndim <= dim < ndim:
         raise fail(
-            fn, f"dim must be an int in [{-ndim}, {ndim - 1}] for {name} of shape "
+            fn,
+            f"dim must be an int in [{-ndim}, {ndim - 1}] for {name} of shape "
             f"{shape_str(tensor.shape)}, got {dim!r}",
         )
     return dim % ndim
@@ -200,10 +201,13 @@ def check_in_range(
     if not bool(ok.all()):
         lo = "-inf" if low is None else f"{low:g}"
         hi = "inf" if high is None else f"{high:g}"
-        interval = ("[" if low_inclusive else "(") + f"{lo}, {hi}" + ("]" if high_inclusive else ")")
+        interval = (
+            ("[" if low_inclusive else "(") + f"{lo}, {hi}" + ("]" if high_inclusive else ")")
+        )
         bad = tensor[~ok]
         raise fail(
-            fn, f"{name} must lie in {interval}, got {bad.numel()} value(s) outside, e.g. "
+            fn,
+            f"{name} must lie in {interval}, got {bad.numel()} value(s) outside, e.g. "
             f"{bad.flatten()[0].item():g}",
         )
 
@@ -217,7 +221,7 @@ def check_index(
     ignore_index: int | None = None,
     validate: bool | None = None,
 ) -> None:
-    """Data-dependent: class indices must lie in ``[0, num_classes)`` (or equal ``ignore_index``)."""
+    """Data-dependent: class indices must lie in ``[0, num_classes)`` or equal ``ignore_index``."""
     if not validation_enabled(validate) or tensor.numel() == 0:
         return
     bad = (tensor < 0) | (tensor >= num_classes)
@@ -227,7 +231,8 @@ def check_index(
         values = tensor[bad]
         extra = f" or equal ignore_index={ignore_index}" if ignore_index is not None else ""
         raise fail(
-            fn, f"{name} must hold class indices in [0, {num_classes - 1}]{extra}, got "
+            fn,
+            f"{name} must hold class indices in [0, {num_classes - 1}]{extra}, got "
             f"{int(values.flatten()[0])}",
         )
 

@@ -50,9 +50,7 @@ Reduction = Literal["none", "mean", "sum"]
 
 REDUCTIONS: tuple[str, ...] = ("none", "mean", "sum")
 
-WeightedReduction = Literal[
-    "none", "sum", "mean", "sum_over_batch_size", "sum_by_nonzero_weights"
-]
+WeightedReduction = Literal["none", "sum", "mean", "sum_over_batch_size", "sum_by_nonzero_weights"]
 """Reduction modes of TensorFlow's ``tf.compat.v1.losses.Reduction`` (lower case)."""
 
 WEIGHTED_REDUCTIONS: tuple[str, ...] = (
@@ -86,7 +84,9 @@ def check_reduction(reduction: str, allowed: Sequence[str] = REDUCTIONS, *, fn: 
     return reduction
 
 
-def apply_weight(loss: Tensor, weight: Tensor | None, *, fn: str = "", name: str = "weight") -> Tensor:
+def apply_weight(
+    loss: Tensor, weight: Tensor | None, *, fn: str = "", name: str = "weight"
+) -> Tensor:
     """Multiply ``loss`` by ``weight`` broadcast to ``loss``'s shape.
 
     The weight may broadcast *to* the loss (a per-sample weight of shape ``(N, 1)`` against a loss

@@ -4,8 +4,9 @@ The contract tests (``tests/contract``) run every registered loss through the sh
 the command line lists, plots and benchmarks what is registered here. A loss that is not in the
 registry is not part of losskit.
 
-Each module under ``losskit._registry`` (one per functional module) builds its :class:`LossSpec` entries and calls
-:func:`register`; :func:`all_specs` imports those modules on first use.
+Each module under ``losskit._registry`` (one per functional module) builds its
+:class:`LossSpec` entries and calls :func:`register`; :func:`all_specs` imports those modules
+on first use.
 """
 
 from __future__ import annotations

@@ -92,7 +92,9 @@ def pointwise_errors(fn: str, *, options: Mapping[str, Any] | None = None) -> li
         ),
         ErrorCase(
             "weight does not broadcast",
-            lambda: Sample((torch.zeros(3, 4), torch.zeros(3, 4)), {**opts, "weight": torch.ones(5)}),
+            lambda: Sample(
+                (torch.zeros(3, 4), torch.zeros(3, 4)), {**opts, "weight": torch.ones(5)}
+            ),
             ValueError,
             rf"^{fn}: weight of shape \(5,\) does not broadcast to the unreduced loss shape",
         ),

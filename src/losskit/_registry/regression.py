@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import torch
 import torch.nn.functional as tF
 from torch import Tensor
@@ -225,4 +224,3 @@ register(
         summary="1 - cosine similarity along dim.",
     ),
 )
-

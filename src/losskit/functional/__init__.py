@@ -1,27 +1,29 @@
 """Functional losses: ``fn(input, target, *, options..., weight=None, reduction="mean")``."""
 
-from . import regression
-from . import cross_entropy
-from . import focal
-from . import hinge
-from . import divergence
-from . import dice
-from . import boxes
-from . import ctc
-from . import edit_distance
-from . import margin
-from . import center
-from .regression import *  # noqa: F403
+from . import (
+    boxes,
+    center,
+    cross_entropy,
+    ctc,
+    dice,
+    divergence,
+    edit_distance,
+    focal,
+    hinge,
+    margin,
+    regression,
+)
+from .boxes import *  # noqa: F403
+from .center import *  # noqa: F403
 from .cross_entropy import *  # noqa: F403
+from .ctc import *  # noqa: F403
+from .dice import *  # noqa: F403
+from .divergence import *  # noqa: F403
+from .edit_distance import *  # noqa: F403
 from .focal import *  # noqa: F403
 from .hinge import *  # noqa: F403
-from .divergence import *  # noqa: F403
-from .dice import *  # noqa: F403
-from .boxes import *  # noqa: F403
-from .ctc import *  # noqa: F403
-from .edit_distance import *  # noqa: F403
 from .margin import *  # noqa: F403
-from .center import *  # noqa: F403
+from .regression import *  # noqa: F403
 
 __all__ = [
     *regression.__all__,
