@@ -6,8 +6,9 @@ with respect to the prediction, ``reduction="none"`` then ``.sum()``. Printed pe
 * time: median wall-clock and median process CPU time of fwd+bwd, runs interleaved;
 * saved: bytes autograd keeps between forward and backward (``saved_tensors_hooks``);
 * peak: extra resident memory during one fwd+bwd, measured in a fresh process per method
-  (``VmHWM`` after resetting it through ``/proc/self/clear_refs``, minus the resident size
-  with the inputs allocated; Linux only).
+  (``VmHWM`` after ``malloc_trim`` and a reset through ``/proc/self/clear_refs``, minus the
+  resident size with the inputs allocated; Linux/glibc only). Both methods allocate the
+  output (4 MiB) and the input gradient (16 MiB) at 2**20 boxes.
 
 Run:
     PYTHONPATH=src python benchmarks/bench_boxes.py [--threads 1] [--n 1048576] [--reps 7]
@@ -17,6 +18,8 @@ Run:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import json
 import statistics
 import subprocess
@@ -174,6 +177,8 @@ def peak_child(method: str, name: str, n: int, threads: int) -> None:
     p, t = make_boxes(n)
     fn = METHODS[method](name)
     fwd_bwd(fn, p[:64], t[:64])  # import-time and first-call allocations
+    with contextlib.suppress(OSError):  # hand freed heap pages back: baseline = live memory
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
     Path("/proc/self/clear_refs").write_text("5")
     before = _status_kb("VmRSS")
     fwd_bwd(fn, p, t)
