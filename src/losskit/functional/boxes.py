@@ -382,11 +382,11 @@ class _BoxMetric(torch.autograd.Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
         p, t = ctx.saved_tensors
         need_p, need_t = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        if ctx.as_loss:
-            grad = -grad
         grad_p: Tensor | None = None
         grad_t: Tensor | None = None
         if not _chunked(p, t):
+            if ctx.as_loss:
+                grad = -grad
             gp, gt = _metric_grads(_planes(p), _planes(t), grad, ctx.kind, ctx.eps, need_t)
             if need_p:
                 grad_p = gp.movedim(0, -1).sum_to_size(p.shape)
@@ -401,8 +401,9 @@ class _BoxMetric(torch.autograd.Function):
             grad_t = torch.empty_like(tf)
         for s in range(0, pf.shape[0], _CHUNK):
             e = s + _CHUNK
+            gc = -gf[s:e] if ctx.as_loss else gf[s:e]  # negated per chunk: no full-size copy
             gp, gt = _metric_grads(
-                eye.mm(pf[s:e].t()), eye.mm(tf[s:e].t()), gf[s:e], ctx.kind, ctx.eps, need_t
+                eye.mm(pf[s:e].t()), eye.mm(tf[s:e].t()), gc, ctx.kind, ctx.eps, need_t
             )
             if grad_p is not None:
                 torch.mm(gp.t(), eye, out=grad_p[s:e])
