@@ -107,6 +107,16 @@ def random_boxes(gen: torch.Generator, n: int, dtype: torch.dtype = torch.float6
     return torch.cat([lo, lo + wh], -1).to(dtype)
 
 
+coord = st.floats(-100, 100, allow_nan=False, width=64)
+side = st.floats(0, 50, allow_nan=False, width=64)
+box = st.tuples(coord, coord, side, side).map(lambda b: [b[0], b[1], b[0] + b[2], b[1] + b[3]])
+boxes_st = st.lists(box, min_size=1, max_size=5)
+fat_box = st.tuples(coord, coord, st.floats(0.5, 50), st.floats(0.5, 50)).map(
+    lambda b: [b[0], b[1], b[0] + b[2], b[1] + b[3]]
+)
+
+
+
 # ------------------------------------------------------------------------------------------
 # Hand-derived geometry
 # ------------------------------------------------------------------------------------------
@@ -410,6 +420,62 @@ def test_nms_matches_greedy_loop(
         assert nms(boxes, scores, thr, method=method, beta=beta).tolist() == expected
 
 
+@given(
+    st.lists(st.tuples(fat_box, st.floats(0, 1), st.integers(0, 2)), min_size=1, max_size=25),
+    st.floats(0.05, 0.9),
+    st.sampled_from(["iou", "diou"]),
+)
+def test_property_nms_keep_set(
+    items: list[tuple[list[float], float, int]], thr: float, method: str
+) -> None:
+    """The greedy laws: kept boxes of one class never suppress each other, every dropped box is
+    suppressed by a kept box of its class with a higher (or equal, earlier) score, and the keep
+    list is sorted by decreasing score."""
+    boxes = t64([b for b, _, _ in items])
+    scores = torch.tensor([sc for _, sc, _ in items], dtype=torch.float64)
+    idxs = torch.tensor([c for _, _, c in items])
+    keep = batched_nms(boxes, scores, idxs, thr, method=method).tolist()
+    crit = box_iou(boxes, boxes, eps=0.0)
+    if method == "diou":
+        crit = distance_box_iou(boxes, boxes, eps=0.0)
+    same = idxs[:, None] == idxs[None, :]
+    over = (crit > thr) & same
+    order = sorted(range(len(items)), key=lambda i: (-float(scores[i]), i))
+    rank = {i: r for r, i in enumerate(order)}
+    assert keep == sorted(keep, key=lambda i: rank[i])
+    for a in keep:
+        for b in keep:
+            assert a == b or not over[a, b]
+    for i in set(range(len(items))) - set(keep):
+        assert any(over[k, i] and rank[k] < rank[i] for k in keep)
+
+
+@pytest.mark.parametrize("method", ["iou", "diou"])
+def test_batched_nms_matches_per_class_greedy_loop(
+    method: str, generator: torch.Generator
+) -> None:
+    n = 150
+    lo = 30 * torch.rand(n, 2, generator=generator, dtype=torch.float64)
+    boxes = torch.cat([lo, lo + 1 + 10 * torch.rand(n, 2, generator=generator)], -1)
+    scores = torch.rand(n, generator=generator, dtype=torch.float64)
+    idxs = torch.randint(0, 4, (n,), generator=generator)
+    expected: list[int] = []
+    for c in range(4):
+        members = torch.nonzero(idxs == c).flatten()
+        local = greedy_nms(boxes[members], scores[members], 0.4, method, 1.0)
+        expected += members[local].tolist()
+    expected.sort(key=lambda i: (-float(scores[i]), i))
+    assert batched_nms(boxes, scores, idxs, 0.4, method=method).tolist() == expected
+
+
+def test_nms_half_precision_boxes(generator: torch.Generator) -> None:
+    lo = 40 * torch.rand(80, 2, generator=generator)
+    boxes = torch.cat([lo, lo + 1 + 10 * torch.rand(80, 2, generator=generator)], -1).half()
+    scores = torch.rand(80, generator=generator)
+    assert nms(boxes, scores.half(), 0.5).tolist() == nms(boxes.float(), scores.half().float(),
+                                                          0.5).tolist()
+
+
 def test_diou_nms_keeps_distant_centres() -> None:
     # box 1 overlaps box 0 (IoU 40/160 = 0.25) but its centre is far: rho^2 / c^2 = 36/356
     boxes = t64([[0, 0, 10, 10], [-6, 0, 4, 10], [3, 3, 7, 7]])
@@ -477,15 +543,6 @@ def test_nms_errors() -> None:
 # ------------------------------------------------------------------------------------------
 # Properties
 # ------------------------------------------------------------------------------------------
-
-coord = st.floats(-100, 100, allow_nan=False, width=64)
-side = st.floats(0, 50, allow_nan=False, width=64)
-box = st.tuples(coord, coord, side, side).map(lambda b: [b[0], b[1], b[0] + b[2], b[1] + b[3]])
-boxes_st = st.lists(box, min_size=1, max_size=5)
-fat_box = st.tuples(coord, coord, st.floats(0.5, 50), st.floats(0.5, 50)).map(
-    lambda b: [b[0], b[1], b[0] + b[2], b[1] + b[3]]
-)
-
 
 @given(boxes_st, boxes_st)
 def test_property_ranges_and_orderings(a: list[list[float]], b: list[list[float]]) -> None:
