@@ -186,14 +186,17 @@ def _geometry(p: Tensor, t: Tensor, kind: int, *, offsets: bool = False) -> _Geo
     iwh_raw = torch.minimum(hi_p, hi_t) - torch.maximum(lo_p, lo_t)
     iwh = iwh_raw.clamp_min(0)
     inter = iwh[0] * iwh[1]
-    union = torch.addcmul(wh_p[0] * wh_p[1], wh_t[0], wh_t[1]) - inter
+    # (area_p + area_t) - I, in this order: torchvision's NMS rounds it so
+    union = (wh_p[0] * wh_p[1] + wh_t[0] * wh_t[1]) - inter
     cwh = dp = d = None
     if kind != _IOU:
         cwh = torch.maximum(hi_p, hi_t) - torch.minimum(lo_p, lo_t)
-    if offsets or kind in (_DIOU, _CIOU):
+    if offsets:
         dp = p - t
         if kind in (_DIOU, _CIOU):
             d = dp[:2] + dp[2:]
+    elif kind in (_DIOU, _CIOU):  # from the centres: cheap when p and t broadcast (pairwise)
+        d = (lo_p + hi_p) - (lo_t + hi_t)
     return _Geometry(wh_p, wh_t, iwh_raw, iwh, inter, union, cwh, dp, d)
 
 
@@ -848,13 +851,10 @@ def _suppression(
     p = rows.t().unsqueeze(-1)  # (4, R, 1)
     t = cols.t().unsqueeze(-2)  # (4, 1, K)
     g = _geometry(p, t, _DIOU if method == "diou" else _IOU)
-    # torchvision's IoU: no eps, areas summed before subtracting the intersection
-    score = g.inter / (g.wh_p[0] * g.wh_p[1] + g.wh_t[0] * g.wh_t[1] - g.inter)
+    score = g.inter / g.union  # torchvision's IoU: no eps
     if method == "diou":
-        assert g.cwh is not None and g.d is not None
-        c2 = g.cwh[0].square() + g.cwh[1].square()
-        rho2 = 0.25 * (g.d[0].square() + g.d[1].square())
-        ratio = torch.where(c2 > 0, rho2 / torch.where(c2 > 0, c2, torch.ones_like(c2)), 0.0)
+        c2, ssd = _distance_terms(g, 0.0)
+        ratio = (0.25 * ssd) / c2.clamp_min(1e-30)  # c == 0 only for one point: rho == 0
         score = score - (ratio if beta == 1.0 else ratio.pow(beta))
     return score > _threshold_below(threshold, score.dtype)
 
@@ -868,32 +868,35 @@ def _greedy_keep(
 ) -> Tensor:
     """Greedy suppression over boxes already sorted by decreasing score; a boolean keep mask.
 
-    Blocks of ``_NMS_BLOCK`` boxes: the block's rows of the suppression matrix are computed
-    once against every later box; inside the block the greedy keep is the fixed point of
-    ``keep = alive & ~any_{j<i}(keep_j & S_ji)`` (reached in at most block-size iterations,
-    usually two or three); the kept boxes then suppress the later boxes in one reduction.
+    Blocks of ``_NMS_BLOCK`` boxes: the rows of the suppression matrix of the block's
+    surviving boxes are computed once against every surviving later box; inside the block the
+    greedy keep is the fixed point of ``keep_i = ~any_{j<i}(keep_j & S_ji)`` (reached in at
+    most block-size iterations, usually two or three); the kept boxes then suppress the later
+    boxes in one reduction.
     """
     n = boxes.shape[0]
     removed = torch.zeros(n, dtype=torch.bool, device=boxes.device)
     keep = torch.zeros(n, dtype=torch.bool, device=boxes.device)
     for start in range(0, n, _NMS_BLOCK):
         end = min(start + _NMS_BLOCK, n)
-        alive = ~removed[start:end]
-        if not bool(alive.any()):
+        # survivors from `start` on; those of this block come first
+        cols = torch.nonzero(~removed[start:]).flatten() + start
+        r = int((cols < end).sum())
+        if r == 0:
             continue
-        over = _suppression(boxes[start:end], boxes[start:], threshold, method, beta)
+        over = _suppression(boxes[cols[:r]], boxes[cols], threshold, method, beta)
         if idxs is not None:
-            over &= idxs[start:end, None] == idxs[None, start:]
-        block = over[:, : end - start].triu(1)
-        k = alive
-        for _ in range(end - start + 1):
-            nk = alive & ~(block & k[:, None]).any(0)
+            over &= idxs[cols[:r], None] == idxs[None, cols]
+        block = over[:, :r].triu(1)
+        k = torch.ones(r, dtype=torch.bool, device=boxes.device)
+        for _ in range(r + 1):
+            nk = ~(block & k[:, None]).any(0)
             if torch.equal(nk, k):
                 break
             k = nk
-        keep[start:end] = k
-        if end < n:
-            removed[end:] |= (over[:, end - start :] & k[:, None]).any(0)
+        keep[cols[:r]] = k
+        if cols.numel() > r:
+            removed[cols[r:]] = (over[:, r:] & k[:, None]).any(0)
     return keep
 
 
