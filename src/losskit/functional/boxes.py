@@ -970,9 +970,10 @@ def nms(
 
     With ``method="iou"`` the IoU is computed exactly as torchvision's CPU kernel does
     (no ``eps``, the box dtype, the threshold compared in float64), so the kept indices are the
-    same, ties included. The suppression matrix is computed in row blocks of 128 boxes against
-    all later boxes, and the greedy pass over a block is a tensor fixed-point iteration (no loop
-    over box pairs; one Python iteration per block and fixed-point step).
+    same, ties included. The suppression matrix is computed in row blocks of 128 boxes (the
+    block's surviving boxes against every surviving later box), and the greedy pass over a
+    block is a tensor fixed-point iteration (no loop over box pairs; one Python iteration per
+    block and fixed-point step, usually two or three per block).
 
     Args:
         boxes: ``(N, 4)`` boxes.
