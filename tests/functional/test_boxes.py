@@ -116,7 +116,6 @@ fat_box = st.tuples(coord, coord, st.floats(0.5, 50), st.floats(0.5, 50)).map(
 )
 
 
-
 # ------------------------------------------------------------------------------------------
 # Hand-derived geometry
 # ------------------------------------------------------------------------------------------
@@ -451,9 +450,7 @@ def test_property_nms_keep_set(
 
 
 @pytest.mark.parametrize("method", ["iou", "diou"])
-def test_batched_nms_matches_per_class_greedy_loop(
-    method: str, generator: torch.Generator
-) -> None:
+def test_batched_nms_matches_per_class_greedy_loop(method: str, generator: torch.Generator) -> None:
     n = 150
     lo = 30 * torch.rand(n, 2, generator=generator, dtype=torch.float64)
     boxes = torch.cat([lo, lo + 1 + 10 * torch.rand(n, 2, generator=generator)], -1)
@@ -472,8 +469,10 @@ def test_nms_half_precision_boxes(generator: torch.Generator) -> None:
     lo = 40 * torch.rand(80, 2, generator=generator)
     boxes = torch.cat([lo, lo + 1 + 10 * torch.rand(80, 2, generator=generator)], -1).half()
     scores = torch.rand(80, generator=generator)
-    assert nms(boxes, scores.half(), 0.5).tolist() == nms(boxes.float(), scores.half().float(),
-                                                          0.5).tolist()
+    assert (
+        nms(boxes, scores.half(), 0.5).tolist()
+        == nms(boxes.float(), scores.half().float(), 0.5).tolist()
+    )
 
 
 def test_diou_nms_keeps_distant_centres() -> None:
@@ -543,6 +542,7 @@ def test_nms_errors() -> None:
 # ------------------------------------------------------------------------------------------
 # Properties
 # ------------------------------------------------------------------------------------------
+
 
 @given(boxes_st, boxes_st)
 def test_property_ranges_and_orderings(a: list[list[float]], b: list[list[float]]) -> None:
@@ -807,9 +807,12 @@ def test_validation_of_boxes() -> None:
     for pfn in PAIRWISE.values():
         with pytest.raises(ValueError, match=r"boxes2 must hold valid boxes"):
             pfn(good, bad)
-    with pytest.raises(ValueError, match=r"input must hold valid boxes \(x2 >= x1 and y2 >= y1 "
-                       r"in box_format='cxcywh'\), got 1 invalid box\(es\), e\.g\. \[0\.0, 0\.0, "
-                       r"-1\.0, 1\.0\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"input must hold valid boxes \(x2 >= x1 and y2 >= y1 "
+        r"in box_format='cxcywh'\), got 1 invalid box\(es\), e\.g\. \[0\.0, 0\.0, "
+        r"-1\.0, 1\.0\]",
+    ):
         iou_loss(t64([[0, 0, -1, 1]]), t64([[0, 0, 1, 1]]), box_format="cxcywh")
     with pytest.raises(ValueError, match=r"input must hold valid boxes"):
         iou_loss(t64([[0, 0, float("nan"), 1]]), t64([[0, 0, 1, 1]]))

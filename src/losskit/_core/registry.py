@@ -111,7 +111,7 @@ class LossSpec:
         gradcheck: compare the gradient with finite differences of the value. ``False`` where
             the gradient deliberately is not the derivative of the value (CIoU's α is held
             constant, as its paper prescribes); such a loss tests its gradient against a
-            reference of the same prescription instead.
+            reference of the same prescription instead (``gradgradcheck`` still runs).
         compile: include the loss in the ``torch.compile(fullgraph=True)`` check.
         low_precision: accept float16/bfloat16 inputs (checked against float32).
         make_module: for parametric losses: ``(sample, reduction) -> (module, functional_sample)``

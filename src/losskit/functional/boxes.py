@@ -712,7 +712,14 @@ def generalized_box_iou_loss(
     validate: bool | None = None,
 ) -> Tensor:
     return _aligned_loss(
-        "generalized_box_iou_loss", input, target, _GIOU, box_format, eps, weight, reduction,
+        "generalized_box_iou_loss",
+        input,
+        target,
+        _GIOU,
+        box_format,
+        eps,
+        weight,
+        reduction,
         validate,
     )
 
@@ -749,7 +756,14 @@ def distance_box_iou_loss(
     validate: bool | None = None,
 ) -> Tensor:
     return _aligned_loss(
-        "distance_box_iou_loss", input, target, _DIOU, box_format, eps, weight, reduction,
+        "distance_box_iou_loss",
+        input,
+        target,
+        _DIOU,
+        box_format,
+        eps,
+        weight,
+        reduction,
         validate,
     )
 
@@ -786,7 +800,14 @@ def complete_box_iou_loss(
     validate: bool | None = None,
 ) -> Tensor:
     return _aligned_loss(
-        "complete_box_iou_loss", input, target, _CIOU, box_format, eps, weight, reduction,
+        "complete_box_iou_loss",
+        input,
+        target,
+        _CIOU,
+        box_format,
+        eps,
+        weight,
+        reduction,
         validate,
     )
 
@@ -844,9 +865,7 @@ def _threshold_below(threshold: float, dtype: torch.dtype) -> float:
     return float(t32)
 
 
-def _suppression(
-    rows: Tensor, cols: Tensor, threshold: float, method: str, beta: float
-) -> Tensor:
+def _suppression(rows: Tensor, cols: Tensor, threshold: float, method: str, beta: float) -> Tensor:
     """``(R, K)`` boolean: does row box suppress column box (overlap criterion > threshold)."""
     p = rows.t().unsqueeze(-1)  # (4, R, 1)
     t = cols.t().unsqueeze(-2)  # (4, 1, K)
@@ -917,7 +936,8 @@ def _nms_impl(
         raise fail(fn, f"boxes must have shape (N, 4), got {shape_str(boxes.shape)}")
     if scores.shape != boxes.shape[:1]:
         raise fail(
-            fn, f"scores must have shape (N,) = {shape_str(boxes.shape[:1])}, got "
+            fn,
+            f"scores must have shape (N,) = {shape_str(boxes.shape[:1])}, got "
             f"{shape_str(scores.shape)}",
         )
     if idxs is not None:
@@ -926,7 +946,8 @@ def _nms_impl(
             raise fail(fn, f"idxs must be an integer tensor, got dtype {idxs.dtype}", TypeError)
         if idxs.shape != boxes.shape[:1]:
             raise fail(
-                fn, f"idxs must have shape (N,) = {shape_str(boxes.shape[:1])}, got "
+                fn,
+                f"idxs must have shape (N,) = {shape_str(boxes.shape[:1])}, got "
                 f"{shape_str(idxs.shape)}",
             )
     check_option(fn, "method", method, NMS_METHODS)
@@ -1001,9 +1022,7 @@ def nms(
         Zheng et al., "Distance-IoU Loss: Faster and Better Learning for Bounding Box
         Regression", AAAI 2020 (DIoU-NMS).
     """
-    return _nms_impl(
-        "nms", boxes, scores, None, iou_threshold, method, beta, box_format, validate
-    )
+    return _nms_impl("nms", boxes, scores, None, iou_threshold, method, beta, box_format, validate)
 
 
 def batched_nms(
