@@ -11,6 +11,8 @@ have in common:
   ``torch.autograd.graph.saved_tensors_hooks`` (each storage once, given storages excluded): the
   memory a loss holds between forward and backward;
 * :func:`keras_losses` imports Keras 3 on the torch backend;
+* :func:`numel_rounds_args` parses the ``--numel`` / ``--rounds`` options of the elementwise
+  benchmarks;
 * :func:`print_table` and :func:`ratio` print the results.
 
 The scripts import it as ``from _harness import ...``: run as ``python benchmarks/bench_X.py``,
@@ -19,6 +21,7 @@ Python puts the script's own folder first on ``sys.path``, whatever the working 
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import time
@@ -38,6 +41,7 @@ __all__ = [
     "fwd_bwd",
     "interleaved_medians",
     "keras_losses",
+    "numel_rounds_args",
     "print_table",
     "ratio",
     "saved_bytes",
@@ -190,6 +194,16 @@ def keras_losses() -> Any | None:
     except ImportError:
         return None
     return keras.losses if keras.backend.backend() == "torch" else None
+
+
+def numel_rounds_args(
+    description: str, *, numel: int = 1 << 22, rounds: int = 15
+) -> argparse.Namespace:
+    """Parse ``--numel`` (elements per input tensor) and ``--rounds`` (timed rounds)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--numel", type=int, default=numel)
+    parser.add_argument("--rounds", type=int, default=rounds)
+    return parser.parse_args()
 
 
 def ratio(num: float, den: float, fmt: str = "{:.2f}x") -> str:
