@@ -25,7 +25,7 @@ import argparse
 import os
 import statistics
 import time
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -76,7 +76,7 @@ def call(thunk: Callable[[], object]) -> Sample:
     return Sample(time.perf_counter() - start, cpu)
 
 
-def fwd_bwd(thunk: Callable[[], Tensor], *, clear: Iterable[Tensor] = ()) -> Sample:
+def fwd_bwd(thunk: Callable[[], Tensor], *, clear: Collection[Tensor] = ()) -> Sample:
     """Time one forward + backward: ``thunk().backward()``.
 
     Args:
