@@ -12,22 +12,26 @@ Pairs (same arguments, ``reduction="mean"``):
   (beta computed outside the timed call, which favours torch).
 
 Time is the median over interleaved rounds (each round runs both sides of every pair once, so a
-busy machine slows them alike); the paired ratio is the median of the per-round ratios. Run:
-``PYTHONPATH=src python benchmarks/bench_cross_entropy.py [--batch N] [--classes C]``.
+busy machine slows them alike, and the order flips every round); the paired ratio is the median
+of the per-round ratios. Run from the repository root::
+
+    PYTHONPATH=src python benchmarks/bench_cross_entropy.py [--batch N] [--classes C] [--rounds R]
+
+(quick check: ``--batch 512 --classes 128 --rounds 5``).
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 import losskit
+from _harness import fwd_bwd, interleaved_medians, print_table
 
 Thunk = Callable[[], Tensor]
 
@@ -79,13 +83,6 @@ def pairs(batch: int, classes: int) -> dict[str, tuple[Tensor, Thunk, Thunk]]:
     }
 
 
-def fwd_bwd(leaf: Tensor, thunk: Thunk) -> float:
-    leaf.grad = None
-    start = time.perf_counter()
-    thunk().backward()
-    return time.perf_counter() - start
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=4096)
@@ -93,29 +90,25 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=21)
     args = parser.parse_args()
     cases = pairs(args.batch, args.classes)
-    ours: dict[str, list[float]] = {k: [] for k in cases}
-    theirs: dict[str, list[float]] = {k: [] for k in cases}
-    for leaf, a, b in cases.values():  # warm-up
-        fwd_bwd(leaf, a)
-        fwd_bwd(leaf, b)
-    for r in range(args.rounds):
-        for name, (leaf, a, b) in cases.items():
-            # alternate the order so that neither side always runs on a warm cache
-            if r % 2:
-                ours[name].append(fwd_bwd(leaf, a))
-                theirs[name].append(fwd_bwd(leaf, b))
-            else:
-                theirs[name].append(fwd_bwd(leaf, b))
-                ours[name].append(fwd_bwd(leaf, a))
+    contenders: dict[tuple[str, str], Thunk] = {}
+    for name, (_, ours, theirs) in cases.items():
+        contenders[name, "losskit"] = ours
+        contenders[name, "torch"] = theirs
+    leaves = {id(leaf): leaf for leaf, _, _ in cases.values()}.values()
+    # alternate the order so that neither side always runs on a warm cache
+    timings = interleaved_medians(
+        contenders, rounds=args.rounds, measure=partial(fwd_bwd, clear=leaves), alternate=True
+    )
     print(
         f"cross-entropy fwd+bwd, CPU float32, input ({args.batch}, {args.classes}), "
         f"{torch.get_num_threads()} threads, median of {args.rounds} interleaved rounds"
     )
-    print(f"{'loss':38s} {'losskit ms':>11s} {'torch ms':>9s} {'ratio':>7s} {'paired':>7s}")
+    rows = []
     for name in cases:
-        a, b = statistics.median(ours[name]), statistics.median(theirs[name])
-        paired = statistics.median(o / t for o, t in zip(ours[name], theirs[name], strict=True))
-        print(f"{name:38s} {a * 1e3:11.2f} {b * 1e3:9.2f} {a / b:7.3f} {paired:7.3f}")
+        a, b = timings.median((name, "losskit")), timings.median((name, "torch"))
+        paired = timings.paired((name, "losskit"), (name, "torch"))
+        rows.append([name, f"{a * 1e3:.2f}", f"{b * 1e3:.2f}", f"{a / b:.3f}", f"{paired:.3f}"])
+    print_table(["loss", "losskit ms", "torch ms", "ratio", "paired"], rows)
     print(
         "ratio: median losskit time / median torch.nn.functional time; paired: median of the "
         "per-round ratios (robust to load changes between rounds). Target <= 1.1."

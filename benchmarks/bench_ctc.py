@@ -2,6 +2,8 @@
 
     PYTHONPATH=src python benchmarks/bench_ctc.py [--repeats 30] [--threads 1]
 
+(from the repository root; quick check: ``--repeats 5``).
+
 One process, CPU float32, T=100, N=32, C=30, S=20 (target lengths 10..20). The calls are
 interleaved round by round (so that load on the machine hits every contender alike) and the
 medians compared. One intra-op thread by default (a loaded machine stalls OpenMP barriers
@@ -15,21 +17,23 @@ and turns every parallel elementwise op into noise); ``--threads`` changes it. R
   under ``torch.compile``).
 
 Memory: bytes of the tensors each call saves for backward, counted with
-``torch.autograd.graph.saved_tensors_hooks`` (distinct storages, inputs excluded).
+``torch.autograd.graph.saved_tensors_hooks`` (distinct storages, the log-probabilities' own
+storage excluded).
 Decoders are timed on their own (no reference library in the benchmark environment).
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 
 import torch
 import torch.nn.functional as tF
 
 import losskit
+from _harness import MIB, fwd_bwd, interleaved_medians, print_table, saved_bytes
 from losskit.functional.ctc import _alignment_nll
 
 T, N, C, S = 100, 32, 30, 20
@@ -42,20 +46,6 @@ def inputs(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, tor
     input_lengths = torch.randint(80, T + 1, (N,), generator=gen)
     target_lengths = torch.randint(10, S + 1, (N,), generator=gen)
     return log_probs, targets, input_lengths, target_lengths
-
-
-def saved_bytes(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> int:
-    seen: dict[int, int] = {}
-    leaf = x.detach().requires_grad_(True)
-
-    def pack(t: torch.Tensor) -> torch.Tensor:
-        if t.data_ptr() != leaf.data_ptr():
-            seen[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        fn(leaf)
-    return sum(seen.values())
 
 
 def main() -> None:
@@ -79,36 +69,34 @@ def main() -> None:
             / tl
         ).mean(),
     }
-    times: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(3):  # warm-up
-        for fn in contenders.values():
-            fn(lp.clone().requires_grad_(True)).backward()
-    for _ in range(args.repeats):
-        for name, fn in contenders.items():
-            x = lp.clone().requires_grad_(True)
-            start = time.perf_counter()
-            fn(x).backward()
-            times[name].append(time.perf_counter() - start)
+    x = lp.clone().requires_grad_(True)
+    thunks = {name: partial(fn, x) for name, fn in contenders.items()}
+    timings = interleaved_medians(
+        thunks, rounds=args.repeats, warmup=3, measure=partial(fwd_bwd, clear=[x])
+    )
+    mem = {name: saved_bytes(thunk, exclude=[x]) for name, thunk in thunks.items()}
 
-    base = statistics.median(times["F.ctc_loss"])
-    base_mem = saved_bytes(contenders["F.ctc_loss"], lp)
+    base, base_mem = timings.median("F.ctc_loss"), mem["F.ctc_loss"]
     print(
         f"CTC forward+backward, CPU float32, T={T} N={N} C={C} S={S}, "
         f"{args.repeats} interleaved rounds, threads={torch.get_num_threads()}"
     )
-    print(
-        f"{'':38s} {'median ms':>10s} {'x F.ctc_loss':>13s} {'paired x':>9s} "
-        f"{'saved MiB':>10s} {'x':>6s}"
-    )
-    for name, ts in times.items():
-        med = statistics.median(ts)
+    rows = []
+    for name in thunks:
+        med = timings.median(name)
         # Median of the per-round ratios: each round runs every contender back to back.
-        paired = statistics.median(t / b for t, b in zip(ts, times["F.ctc_loss"], strict=True))
-        mem = saved_bytes(contenders[name], lp)
-        print(
-            f"{name:38s} {med * 1e3:10.2f} {med / base:13.3f} {paired:9.3f} "
-            f"{mem / 2**20:10.2f} {mem / base_mem:6.2f}"
+        paired = timings.paired(name, "F.ctc_loss")
+        rows.append(
+            [
+                name,
+                f"{med * 1e3:.2f}",
+                f"{med / base:.3f}",
+                f"{paired:.3f}",
+                f"{mem[name] / MIB:.2f}",
+                f"{mem[name] / base_mem:.2f}",
+            ]
         )
+    print_table(["", "median ms", "x F.ctc_loss", "paired x", "saved MiB", "x"], rows)
 
     # Decoders (no reference in this environment: absolute times only).
     start = time.perf_counter()

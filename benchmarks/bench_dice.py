@@ -4,74 +4,53 @@ Run from the repository root::
 
     PYTHONPATH=src python benchmarks/bench_dice.py [--reps 60] [--threads 1] [--compile]
 
+(quick check: ``--reps 3``).
+
 ``--compile`` adds ``torch.compile(fullgraph=True)`` of losskit's multiclass loss (validation off;
 one compilation, then the same timed loop).
 
 For each case both implementations get the same logits and labels (softmax multiclass with
 integer labels, one-hot encoded by MONAI's ``to_onehot_y``; sigmoid binary). Calls are
-interleaved so that machine noise hits both alike; the table shows the median wall time and the
-median CPU time of the calling thread (``time.thread_time``: with one intra-op thread all the work
-runs there, and time spent descheduled on a loaded machine is not counted) of one
-forward+backward, and the autograd memory: the bytes of the tensors saved for backward that
-are not the caller's inputs (``torch.autograd.graph.saved_tensors_hooks``), which is what a loss
-adds to the training step's peak memory between forward and backward.
+interleaved round by round so that machine noise hits both alike; the table shows the median
+wall time and the median CPU time of the calling thread (``time.thread_time``: with one intra-op
+thread all the work runs there, and time spent descheduled on a loaded machine is not counted)
+of one forward+backward, the speed-ups over MONAI, and the autograd memory: the bytes of the
+tensors saved for backward that are not the caller's inputs
+(``torch.autograd.graph.saved_tensors_hooks``), which is what a loss adds to the training
+step's peak memory between forward and backward.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
+from functools import partial
 
 import torch
 from torch import Tensor
 
 import losskit
+from _harness import MIB, fwd_bwd, interleaved_medians, print_table, ratio, saved_bytes
 
-
-def saved_bytes(fn: Callable[[Tensor], Tensor], x: Tensor, inputs: list[Tensor]) -> int:
-    """Bytes of distinct storages saved for backward, excluding the inputs' storages."""
-    skip = {t.untyped_storage().data_ptr() for t in inputs}
-    seen: dict[int, int] = {}
-
-    def pack(t: Tensor) -> Tensor:
-        storage = t.untyped_storage()
-        ptr = storage.data_ptr()
-        if ptr not in skip:
-            seen[ptr] = storage.nbytes()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        fn(x)
-    return sum(seen.values())
+Stats = tuple[float, float, int]  # wall ms, cpu ms, saved bytes
 
 
 def run_case(
-    name: str,
-    logits: Tensor,
-    funcs: dict[str, Callable[[Tensor], Tensor]],
-    others: list[Tensor],
-    reps: int,
-) -> dict[str, tuple[float, float, int]]:
-    for fn in funcs.values():  # warm-up
-        for _ in range(3):
-            fn(logits.clone().requires_grad_()).backward()
-    wall: dict[str, list[float]] = {k: [] for k in funcs}
-    cpu: dict[str, list[float]] = {k: [] for k in funcs}
-    for _ in range(reps):
-        for key, fn in funcs.items():
-            x = logits.clone().requires_grad_()
-            start, start_cpu = time.perf_counter(), time.thread_time()
-            fn(x).backward()
-            cpu[key].append(time.thread_time() - start_cpu)
-            wall[key].append(time.perf_counter() - start)
-    out = {}
-    for key, fn in funcs.items():
-        x = logits.clone().requires_grad_()
-        mem = saved_bytes(fn, x, [x, *others])
-        out[key] = (statistics.median(wall[key]) * 1e3, statistics.median(cpu[key]) * 1e3, mem)
-    return out
+    logits: Tensor, funcs: dict[str, Callable[[Tensor], Tensor]], others: list[Tensor], reps: int
+) -> dict[str, Stats]:
+    x = logits.clone().requires_grad_()
+    thunks = {key: partial(fn, x) for key, fn in funcs.items()}
+    timings = interleaved_medians(
+        thunks, rounds=reps, warmup=3, measure=partial(fwd_bwd, clear=[x])
+    )
+    return {
+        key: (
+            timings.median(key) * 1e3,
+            timings.median(key, cpu=True) * 1e3,
+            saved_bytes(thunk, exclude=[x, *others]),
+        )
+        for key, thunk in thunks.items()
+    }
 
 
 def main() -> None:
@@ -108,7 +87,7 @@ def main() -> None:
     rows.append(
         (
             "multiclass softmax (8, 4, 128, 128)",
-            run_case("mc", logits, funcs, [labels, labels1], args.reps),
+            run_case(logits, funcs, [labels, labels1], args.reps),
         )
     )
 
@@ -125,27 +104,44 @@ def main() -> None:
                 x, t, from_logits=True, smooth=1e-5, eps=0.0, validate=False
             ),
         }
-        rows.append((f"binary sigmoid {shape}", run_case("b", logits, funcs, [target], args.reps)))
+        rows.append((f"binary sigmoid {shape}", run_case(logits, funcs, [target], args.reps)))
 
     print(
         f"dice_loss vs monai.losses.DiceLoss, forward+backward, CPU float32, "
         f"{torch.get_num_threads()} thread(s), {args.reps} interleaved reps"
     )
-    header = f"{'case':40s} {'impl':26s} {'wall ms':>8s} {'cpu ms':>8s} {'saved MiB':>10s}"
-    print(header)
-    print("-" * len(header))
+    table = []
     for case, res in rows:
         base_wall, base_cpu, base_mem = res["monai"]
-        for key, (med, cpu_ms, mem) in res.items():
-            print(f"{case:40s} {key:26s} {med:8.3f} {cpu_ms:8.3f} {mem / 2**20:10.2f}")
-        for key, (med, cpu_ms, mem) in res.items():
-            if key == "monai":
-                continue
-            mem_ratio = f"{mem / base_mem:.2f}" if base_mem else "n/a"
-            print(
-                f"{'':40s} speed-up of {key}: wall {base_wall / med:.2f}x, "
-                f"cpu {base_cpu / cpu_ms:.2f}x; saved-memory ratio {mem_ratio}"
+        for key, (wall, cpu, mem) in res.items():
+            table.append(
+                [
+                    case,
+                    key,
+                    f"{wall:.3f}",
+                    f"{cpu:.3f}",
+                    f"{mem / MIB:.2f}",
+                    ratio(base_wall, wall),
+                    ratio(base_cpu, cpu),
+                    ratio(mem, base_mem, "{:.2f}"),
+                ]
             )
+    print_table(
+        [
+            "case",
+            "impl",
+            "wall ms",
+            "cpu ms",
+            "saved MiB",
+            "speed-up",
+            "cpu speed-up",
+            "saved ratio",
+        ],
+        table,
+        align="llrrrrrr",
+        rule=True,
+    )
+    print("speed-up: monai time / this time; saved ratio: this saved memory / monai's")
 
 
 if __name__ == "__main__":

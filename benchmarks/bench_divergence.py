@@ -12,133 +12,106 @@ batch of distributions over 64 classes given as logits, target probabilities:
 Memory is the bytes of the tensors autograd saves for backward (counted with
 ``torch.autograd.graph.saved_tensors_hooks``, each storage once, inputs excluded).
 
-Run: ``python benchmarks/bench_divergence.py [--numel 4194304] [--rounds 15]``
+Run from the repository root (quick check: ``--numel 262144 --rounds 5``)::
+
+    PYTHONPATH=src python benchmarks/bench_divergence.py [--numel 4194304] [--rounds 15]
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import statistics
-import time
 from collections.abc import Callable
-from typing import Any
-
-os.environ.setdefault("KERAS_BACKEND", "torch")
+from functools import partial
 
 import torch
 import torch.nn.functional as tF
+from torch import Tensor
 
 import losskit
+from _harness import (
+    MIB,
+    fwd_bwd,
+    interleaved_medians,
+    keras_losses,
+    numel_rounds_args,
+    print_table,
+    saved_bytes,
+)
 
-Fn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-
-
-def fwd_bwd(fn: Fn, x: torch.Tensor, y: torch.Tensor) -> float:
-    x = x.detach().requires_grad_(True)
-    start = time.perf_counter()
-    fn(x, y).backward()
-    return time.perf_counter() - start
-
-
-def saved_bytes(fn: Fn, x: torch.Tensor, y: torch.Tensor) -> int:
-    """Bytes of the distinct storages autograd saves for backward (inputs excluded)."""
-    x = x.detach().requires_grad_(True)
-    seen: dict[int, int] = {}
-    inputs = {x.untyped_storage().data_ptr(), y.untyped_storage().data_ptr()}
-
-    def pack(t: torch.Tensor) -> Any:
-        ptr = t.untyped_storage().data_ptr()
-        if ptr not in inputs:
-            seen[ptr] = t.untyped_storage().nbytes()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        out = fn(x, y)
-    out.backward()
-    return sum(seen.values())
+Row = tuple[Callable[[], Tensor], Tensor, Tensor, str]  # thunk, input leaf, target, compared with
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--numel", type=int, default=2**22)
-    parser.add_argument("--rounds", type=int, default=15)
-    args = parser.parse_args()
+    args = numel_rounds_args(__doc__)
 
     g = torch.Generator().manual_seed(0)
     n, c = args.numel // 64, 64
-    logits = torch.randn(n, c, generator=g)
+    logits = torch.randn(n, c, generator=g).requires_grad_()
     p = torch.softmax(torch.randn(n, c, generator=g), 1)
     log_p = p.log()
     y_prob = torch.rand(n, c, generator=g)
+    log_q = tF.log_softmax(logits.detach(), 1).requires_grad_()
 
-    # name -> (fn, input transform, target, compared with)
-    rows: dict[str, tuple[Fn, torch.Tensor, torch.Tensor, str]] = {
-        "bce_with_logits": (tF.binary_cross_entropy_with_logits, logits, y_prob, ""),
+    # name -> (thunk, input, target, compared with)
+    rows: dict[str, Row] = {
+        "bce_with_logits": (
+            lambda: tF.binary_cross_entropy_with_logits(logits, y_prob),
+            logits,
+            y_prob,
+            "",
+        ),
         "  torch kl_div(log_softmax(x), p)": (
-            lambda a, b: tF.kl_div(tF.log_softmax(a, 1), b, reduction="batchmean"),
+            lambda: tF.kl_div(tF.log_softmax(logits, 1), p, reduction="batchmean"),
             logits,
             p,
             "",
         ),
         "kl_divergence(logits, probs)": (
-            losskit.kl_divergence,
+            lambda: losskit.kl_divergence(logits, p),
             logits,
             p,
             "  torch kl_div(log_softmax(x), p)",
         ),
         "  torch kl_div(log_q, log_p, log_target)": (
-            lambda a, b: tF.kl_div(a, b, reduction="batchmean", log_target=True),
-            tF.log_softmax(logits, 1),
+            lambda: tF.kl_div(log_q, log_p, reduction="batchmean", log_target=True),
+            log_q,
             log_p,
             "",
         ),
         "kl_divergence(log_probs, log_probs)": (
-            lambda a, b: losskit.kl_divergence(
-                a, b, input_kind="log_probs", target_kind="log_probs", validate=False
+            lambda: losskit.kl_divergence(
+                log_q, log_p, input_kind="log_probs", target_kind="log_probs", validate=False
             ),
-            tF.log_softmax(logits, 1),
+            log_q,
             log_p,
             "  torch kl_div(log_q, log_p, log_target)",
         ),
     }
-    try:
-        import keras
-
-        keras_ok = keras.backend.backend() == "torch"
-    except ImportError:
-        keras_ok = False
-    if keras_ok:
-        q = torch.softmax(logits, 1)
-        rows["  keras kl_divergence(p, q)"] = (
-            lambda a, b: keras.losses.kl_divergence(b, a).mean(),
-            q,
-            p,
-            "",
-        )
+    kl = keras_losses()
+    if kl is not None:
+        q = torch.softmax(logits.detach(), 1).requires_grad_()
+        rows["  keras kl_divergence(p, q)"] = (lambda: kl.kl_divergence(p, q).mean(), q, p, "")
         rows["kl_divergence(probs, probs)"] = (
-            lambda a, b: losskit.kl_divergence(
-                a, b, input_kind="probs", validate=False, reduction="mean"
+            lambda: losskit.kl_divergence(
+                q, p, input_kind="probs", validate=False, reduction="mean"
             ),
             q,
             p,
             "  keras kl_divergence(p, q)",
         )
 
-    times: dict[str, list[float]] = {name: [] for name in rows}
-    for fn, x, y, _ in rows.values():  # warm-up
-        fwd_bwd(fn, x, y)
-    for _ in range(args.rounds):
-        for name, (fn, x, y, _) in rows.items():
-            times[name].append(fwd_bwd(fn, x, y))
-    med = {name: statistics.median(t) for name, t in times.items()}
-    mem = {name: saved_bytes(fn, x, y) for name, (fn, x, y, _) in rows.items()}
+    leaves = {id(x): x for _, x, _, _ in rows.values()}.values()
+    thunks = {name: thunk for name, (thunk, _, _, _) in rows.items()}
+    timings = interleaved_medians(
+        thunks, rounds=args.rounds, measure=partial(fwd_bwd, clear=leaves)
+    )
+    med = timings.medians()
+    mem = {name: saved_bytes(thunk, exclude=[x, y]) for name, (thunk, x, y, _) in rows.items()}
 
     print(
         f"forward+backward, {n} x {c} float32, median of {args.rounds} rounds; "
         "saved = bytes autograd keeps for backward"
     )
-    print(f"{'loss':<42}{'ms':>9}{'saved MB':>10}{'vs BCE':>9}  vs other")
+    table = []
     for name, (_, _, _, other) in rows.items():
         vs_bce = (
             ""
@@ -148,10 +121,11 @@ def main() -> None:
         note = ""
         if other:
             note = (
-                f"{med[name] / med[other]:.2f}x time, {mem[name] / 2**20:.1f} vs "
-                f"{mem[other] / 2**20:.1f} MB saved ({other.strip()})"
+                f"{med[name] / med[other]:.2f}x time, {mem[name] / MIB:.1f} vs "
+                f"{mem[other] / MIB:.1f} MB saved ({other.strip()})"
             )
-        print(f"{name:<42}{med[name] * 1e3:>9.2f}{mem[name] / 2**20:>10.1f}{vs_bce:>9}  {note}")
+        table.append([name, f"{med[name] * 1e3:.2f}", f"{mem[name] / MIB:.1f}", vs_bce, note])
+    print_table(["loss", "ms", "saved MB", "vs BCE", "vs other"], table, align="lrrrl")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,9 @@
 
     PYTHONPATH=src python benchmarks/bench_edit_distance.py [--pairs 10000] [--length 64]
 
+(from the repository root; also ``--tm-pairs``, ``--repeat``, ``--seed``; quick check:
+``--pairs 500 --tm-pairs 20 --repeat 5``).
+
 Workload: ``--pairs`` random pairs of ``--length`` letters (26-letter alphabet). losskit gets
 them as padded ``int64`` tensors ``(N, L)`` (its tensor path; the string-list path is timed too),
 rapidfuzz and torchmetrics as the equivalent Python strings. rapidfuzz is called pair by pair
@@ -18,27 +21,13 @@ before timing.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 
 import torch
 from rapidfuzz.distance import Levenshtein
 from torchmetrics.text import EditDistance as TMEditDistance
 
 import losskit
-
-
-def median_times(contenders: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
-    for fn in contenders.values():  # warm-up
-        fn()
-    samples: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(repeat):
-        for name, fn in contenders.items():
-            start = time.perf_counter()
-            fn()
-            samples[name].append(time.perf_counter() - start)
-    return {name: statistics.median(ts) for name, ts in samples.items()}
+from _harness import call, interleaved_medians, print_table
 
 
 def main() -> None:
@@ -76,15 +65,18 @@ def main() -> None:
     torch.testing.assert_close(losskit_strings(), expected, rtol=0, atol=0)
     torch.testing.assert_close(torchmetrics_subset().float(), expected[sub], rtol=0, atol=0)
 
-    fast = median_times(
+    fast = interleaved_medians(
         {
             "losskit tensor": losskit_tensor,
             "losskit strings": losskit_strings,
             "rapidfuzz loop": rapidfuzz_loop,
         },
-        args.repeat,
-    )
-    slow = median_times({"torchmetrics": torchmetrics_subset}, max(1, args.repeat // 5))
+        rounds=args.repeat,
+        measure=call,
+    ).medians()
+    slow = interleaved_medians(
+        {"torchmetrics": torchmetrics_subset}, rounds=max(1, args.repeat // 5), measure=call
+    ).medians()
     scale = args.pairs / len(hyp_text[sub])
     times = {**fast, "torchmetrics": slow["torchmetrics"] * scale}
 
@@ -93,8 +85,7 @@ def main() -> None:
         f"{torch.__version__}, {torch.get_num_threads()} threads; median of {args.repeat} rounds"
     )
     print(f"torchmetrics timed on {len(hyp_text[sub])} pairs and scaled x{scale:g}")
-    for name, seconds in times.items():
-        print(f"  {name:<18} {seconds * 1e3:10.2f} ms")
+    print_table(["", "ms"], [[name, f"{seconds * 1e3:.2f}"] for name, seconds in times.items()])
     base = times["losskit tensor"]
     print(
         f"speed-up of losskit tensor over torchmetrics: {times['torchmetrics'] / base:8.1f}x"

@@ -15,21 +15,22 @@ Measured in one process, on CPU float32, 2^22 elements by default:
   from the allocation timeline of ``torch.profiler`` (``profile_memory=True``; this uses the
   profiler's ``_memory_profile()``).
 
-Run: ``PYTHONPATH=src python benchmarks/bench_focal.py [--numel N] [--rounds R]``.
+Run from the repository root (quick check: ``--numel 262144 --rounds 5``)::
+
+    PYTHONPATH=src python benchmarks/bench_focal.py [--numel N] [--rounds R]
 """
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import time
 from collections.abc import Callable
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 import losskit
+from _harness import MIB, fwd_bwd, interleaved_medians, numel_rounds_args, print_table, saved_bytes
 
 Loss = Callable[[Tensor, Tensor], Tensor]
 
@@ -65,30 +66,7 @@ def candidates() -> dict[str, Loss]:
     return found
 
 
-def fwd_bwd(fn: Loss, x: Tensor, t: Tensor) -> None:
-    x.grad = None
-    fn(x, t).backward()
-
-
-def saved_bytes(fn: Loss, x: Tensor, t: Tensor) -> int:
-    """Bytes of the distinct storages saved for backward, the inputs' own storages excluded."""
-    inputs = {x.untyped_storage().data_ptr(), t.untyped_storage().data_ptr()}
-    seen: dict[int, int] = {}
-
-    def pack(tensor: Tensor) -> Tensor:
-        storage = tensor.untyped_storage()
-        if storage.data_ptr() not in inputs:
-            seen[storage.data_ptr()] = storage.nbytes()
-        return tensor
-
-    x.grad = None
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
-        loss = fn(x, t)
-    loss.backward()
-    return sum(seen.values())
-
-
-def peak_bytes(fn: Loss, x: Tensor, t: Tensor) -> int:
+def peak_bytes(thunk: Callable[[], Tensor], x: Tensor) -> int:
     """Peak of the bytes allocated during forward + backward (profiler allocation timeline)."""
     from torch.profiler import ProfilerActivity, profile
 
@@ -96,7 +74,7 @@ def peak_bytes(fn: Loss, x: Tensor, t: Tensor) -> int:
     with profile(
         activities=[ProfilerActivity.CPU], profile_memory=True, record_shapes=True, with_stack=True
     ) as prof:
-        fn(x, t).backward()
+        thunk().backward()
     live: dict[int, int] = {}
     current = peak = 0
     for _, action, key, size in prof._memory_profile().timeline:
@@ -111,10 +89,7 @@ def peak_bytes(fn: Loss, x: Tensor, t: Tensor) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--numel", type=int, default=1 << 22)
-    parser.add_argument("--rounds", type=int, default=15)
-    args = parser.parse_args()
+    args = numel_rounds_args(__doc__.splitlines()[0])
 
     gen = torch.Generator().manual_seed(0)
     shape = (args.numel // 1024, 1024)  # (batch, classes): kornia wants at least 2 dims
@@ -122,34 +97,40 @@ def main() -> None:
     t = (torch.rand(shape, generator=gen) < 0.1).float()
     impls = candidates()
 
-    times: dict[str, list[float]] = {name: [] for name in impls}
-    for fn in impls.values():  # warm-up
-        fwd_bwd(fn, x, t)
-    for _ in range(args.rounds):
-        for name, fn in impls.items():
-            start = time.perf_counter()
-            fwd_bwd(fn, x, t)
-            times[name].append(time.perf_counter() - start)
-    medians = {name: statistics.median(v) for name, v in times.items()}
-    saved = {name: saved_bytes(fn, x, t) for name, fn in impls.items()}
-    peaks = {name: peak_bytes(fn, x, t) for name, fn in impls.items()}
+    thunks = {name: partial(fn, x, t) for name, fn in impls.items()}
+    timings = interleaved_medians(thunks, rounds=args.rounds, measure=partial(fwd_bwd, clear=[x]))
+    medians = timings.medians()
+    saved = {name: saved_bytes(thunk, exclude=[x, t]) for name, thunk in thunks.items()}
+    peaks = {name: peak_bytes(thunk, x) for name, thunk in thunks.items()}
 
-    mib = 1 << 20
     ref = "elementwise (torchvision)"
     print(
         f"sigmoid_focal_loss fwd+bwd, CPU float32, {args.numel} elements, "
         f"{torch.get_num_threads()} threads, median of {args.rounds} interleaved rounds"
     )
-    print(
-        f"{'implementation':32s} {'time ms':>9s} {'saved MiB':>10s} {'peak MiB':>9s} "
-        f"{'speed-up':>9s} {'saved ratio':>12s} {'peak ratio':>11s}"
+    print_table(
+        [
+            "implementation",
+            "time ms",
+            "saved MiB",
+            "peak MiB",
+            "speed-up",
+            "saved ratio",
+            "peak ratio",
+        ],
+        [
+            [
+                name,
+                f"{medians[name] * 1e3:.1f}",
+                f"{saved[name] / MIB:.1f}",
+                f"{peaks[name] / MIB:.1f}",
+                f"{medians[ref] / medians[name]:.2f}x",
+                f"{saved[name] / max(saved[ref], 1):.3f}",
+                f"{peaks[name] / max(peaks[ref], 1):.3f}",
+            ]
+            for name in impls
+        ],
     )
-    for name in impls:
-        print(
-            f"{name:32s} {medians[name] * 1e3:9.1f} {saved[name] / mib:10.1f} "
-            f"{peaks[name] / mib:9.1f} {medians[ref] / medians[name]:8.2f}x "
-            f"{saved[name] / max(saved[ref], 1):12.3f} {peaks[name] / max(peaks[ref], 1):11.3f}"
-        )
     print("speed-up: elementwise time / this time; ratios: this / elementwise (lower is better)")
 
 

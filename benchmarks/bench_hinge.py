@@ -14,81 +14,51 @@ Memory is the bytes of the tensors autograd saves for backward (counted with
 ``torch.autograd.graph.saved_tensors_hooks``, each storage once): the extra memory a loss holds
 between forward and backward.
 
-Run: ``python benchmarks/bench_hinge.py [--numel 4194304] [--rounds 15]``
+Run from the repository root (quick check: ``--numel 262144 --rounds 5``)::
+
+    PYTHONPATH=src python benchmarks/bench_hinge.py [--numel 4194304] [--rounds 15]
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import statistics
-import time
 from collections.abc import Callable
-from typing import Any
-
-os.environ.setdefault("KERAS_BACKEND", "torch")
+from functools import partial
 
 import torch
 import torch.nn.functional as tF
+from torch import Tensor
 
 import losskit
+from _harness import (
+    MIB,
+    fwd_bwd,
+    interleaved_medians,
+    keras_losses,
+    numel_rounds_args,
+    print_table,
+    saved_bytes,
+)
 
-Fn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-
-
-def fwd_bwd(fn: Fn, x: torch.Tensor, y: torch.Tensor) -> float:
-    x = x.detach().requires_grad_(True)
-    start = time.perf_counter()
-    fn(x, y).backward()
-    return time.perf_counter() - start
-
-
-def saved_bytes(fn: Fn, x: torch.Tensor, y: torch.Tensor) -> int:
-    """Bytes of the distinct storages autograd saves for backward (inputs excluded)."""
-    x = x.detach().requires_grad_(True)
-    seen: dict[int, int] = {}
-    inputs = {x.untyped_storage().data_ptr(), y.untyped_storage().data_ptr()}
-
-    def pack(t: torch.Tensor) -> Any:
-        ptr = t.untyped_storage().data_ptr()
-        if ptr not in inputs:
-            seen[ptr] = t.untyped_storage().nbytes()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        out = fn(x, y)
-    out.backward()
-    return sum(seen.values())
-
-
-def keras_losses() -> Any:
-    try:
-        import keras
-    except ImportError:
-        return None
-    return keras.losses if keras.backend.backend() == "torch" else None
+Fn = Callable[[Tensor, Tensor], Tensor]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--numel", type=int, default=2**22)
-    parser.add_argument("--rounds", type=int, default=15)
-    args = parser.parse_args()
+    args = numel_rounds_args(__doc__)
 
     g = torch.Generator().manual_seed(0)
     rows_n, classes = args.numel // 64, 64
-    x = torch.randn(rows_n, classes, generator=g)
+    x = torch.randn(rows_n, classes, generator=g).requires_grad_()
     y01 = torch.randint(0, 2, (rows_n, classes), generator=g).float()
     y_prob = torch.rand(rows_n, classes, generator=g)
     labels = torch.randint(0, classes, (rows_n,), generator=g)
     one_hot = tF.one_hot(labels, classes).float()
     kl = keras_losses()
 
-    def plain_hinge(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    def plain_hinge(a: Tensor, b: Tensor) -> Tensor:
         return torch.relu(1 - (2 * b - 1) * a).mean()
 
     # name -> (fn, target, baseline name)
-    rows: dict[str, tuple[Fn, torch.Tensor, str]] = {
+    rows: dict[str, tuple[Fn, Tensor, str]] = {
         "bce_with_logits": (tF.binary_cross_entropy_with_logits, y_prob, ""),
         "hinge_loss": (losskit.hinge_loss, y01, "bce_with_logits"),
         "hinge_loss (validate=False)": (
@@ -124,20 +94,19 @@ def main() -> None:
     else:
         vs_keras_hinge = ""
 
-    times: dict[str, list[float]] = {name: [] for name in rows}
-    for fn, target, _ in rows.values():  # warm-up
-        fwd_bwd(fn, x, target)
-    for _ in range(args.rounds):
-        for name, (fn, target, _) in rows.items():
-            times[name].append(fwd_bwd(fn, x, target))
-    med = {name: statistics.median(t) for name, t in times.items()}
-    mem = {name: saved_bytes(fn, x, target) for name, (fn, target, _) in rows.items()}
+    thunks = {name: partial(fn, x, target) for name, (fn, target, _) in rows.items()}
+    timings = interleaved_medians(thunks, rounds=args.rounds, measure=partial(fwd_bwd, clear=[x]))
+    med = timings.medians()
+    mem = {
+        name: saved_bytes(thunks[name], exclude=[x, target])
+        for name, (_, target, _) in rows.items()
+    }
 
     print(
         f"forward+backward, {rows_n} x {classes} float32, median of {args.rounds} rounds; "
         "saved = bytes autograd keeps for backward"
     )
-    print(f"{'loss':<32}{'ms':>9}{'saved MB':>10}{'vs BCE':>9}  other")
+    table = []
     for name in rows:
         base = rows[name][2]
         vs_bce = f"{med[name] / med['bce_with_logits']:.2f}x" if base == "bce_with_logits" else ""
@@ -145,12 +114,13 @@ def main() -> None:
         note = ""
         if other:
             note = (
-                f"{med[name] / med[other]:.2f}x time, saved {mem[name] / 2**20:.1f} vs "
-                f"{mem[other] / 2**20:.1f} MB ({other.strip()})"
+                f"{med[name] / med[other]:.2f}x time, saved {mem[name] / MIB:.1f} vs "
+                f"{mem[other] / MIB:.1f} MB ({other.strip()})"
             )
         if name == "hinge_loss" and vs_keras_hinge:
             note += f"; {med[name] / med[vs_keras_hinge]:.2f}x vs keras hinge"
-        print(f"{name:<32}{med[name] * 1e3:>9.2f}{mem[name] / 2**20:>10.1f}{vs_bce:>9}  {note}")
+        table.append([name, f"{med[name] * 1e3:.2f}", f"{mem[name] / MIB:.1f}", vs_bce, note])
+    print_table(["loss", "ms", "saved MB", "vs BCE", "other"], table, align="lrrrl")
 
 
 if __name__ == "__main__":

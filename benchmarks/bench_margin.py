@@ -3,6 +3,8 @@ pytorch-metric-learning, in one run.
 
     PYTHONPATH=src python benchmarks/bench_margin.py [--threads 1] [--repeats 25]
 
+(from the repository root; quick check: ``--repeats 3``).
+
 Each row times ``loss(x, y).backward()`` (features and class weights require gradient) and
 reports the median over ``--repeats`` runs after warm-up (losskit, pml and the floor run
 interleaved, so that load changes hit all three alike), plus the bytes of the tensors autograd
@@ -17,49 +19,13 @@ from __future__ import annotations
 
 import argparse
 import math
-import statistics
-import time
 from collections.abc import Callable
 
 import torch
 import torch.nn.functional as tF
 
 import losskit
-
-
-def saved_bytes(fn: Callable[[], torch.Tensor]) -> int:
-    seen: dict[int, int] = {}
-
-    def pack(t: torch.Tensor) -> torch.Tensor:
-        storage = t.untyped_storage()
-        seen[storage.data_ptr()] = storage.nbytes()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        fn()
-    return sum(seen.values())
-
-
-def fwd_bwd(loss: Callable[[], torch.Tensor]) -> Callable[[], None]:
-    def run() -> None:
-        loss().backward()
-
-    return run
-
-
-def median_ms(*steps: Callable[[], None], repeats: int) -> list[float]:
-    """Median wall time of each step in ms, the steps interleaved run by run so that a change
-    of machine load hits all of them alike."""
-    for step in steps:
-        for _ in range(3):
-            step()
-    times: list[list[float]] = [[] for _ in steps]
-    for _ in range(repeats):
-        for step, record in zip(steps, times, strict=True):
-            start = time.perf_counter()
-            step()
-            record.append(time.perf_counter() - start)
-    return [1e3 * statistics.median(record) for record in times]
+from _harness import MIB, interleaved_medians, print_table, saved_bytes
 
 
 def main() -> None:
@@ -73,17 +39,30 @@ def main() -> None:
         f"torch {torch.__version__}, CPU float32, {args.threads} thread(s), "
         f"median of {args.repeats}"
     )
-    header = (
-        f"{'loss':<18}{'N x D -> C':>18}{'losskit ms':>12}{'pml ms':>9}{'ratio':>7}"
-        f"{'x CE':>7}{'losskit MB':>12}{'pml MB':>9}{'ratio':>7}"
+    rows = [
+        row
+        for n, d, c in [(256, 128, 1000), (512, 256, 4000)]
+        for row in bench_size(n, d, c, args.repeats)
+    ]
+    print_table(
+        [
+            "loss",
+            "N x D -> C",
+            "losskit ms",
+            "pml ms",
+            "ratio",
+            "x CE",
+            "losskit MB",
+            "pml MB",
+            "ratio",
+        ],
+        rows,
+        rule=True,
     )
-    print(header)
-    print("-" * len(header))
-    for n, d, c in [(256, 128, 1000), (512, 256, 4000)]:
-        bench_size(n, d, c, args.repeats)
 
 
-def bench_size(n: int, d: int, c: int, repeats: int) -> None:
+def bench_size(n: int, d: int, c: int, repeats: int) -> list[list[str]]:
+    """The table rows of one problem size."""
     from pytorch_metric_learning import losses as pml
 
     g = torch.Generator().manual_seed(0)
@@ -130,18 +109,29 @@ def bench_size(n: int, d: int, c: int, repeats: int) -> None:
     def floor() -> torch.Tensor:
         return tF.cross_entropy(tF.linear(x, w), y)
 
+    rows = []
     with losskit.validation(False):
         for name, mine, other in cases:
             torch.testing.assert_close(mine(), other(), rtol=1e-4, atol=1e-4)
-            t_mine, t_other, t_floor = median_ms(
-                fwd_bwd(mine), fwd_bwd(other), fwd_bwd(floor), repeats=repeats
+            timings = interleaved_medians(
+                {"losskit": mine, "pml": other, "CE": floor}, rounds=repeats, warmup=3
             )
-            m_mine, m_other = saved_bytes(mine) / 2**20, saved_bytes(other) / 2**20
-            print(
-                f"{name:<18}{f'{n}x{d} -> {c}':>18}{t_mine:>12.2f}{t_other:>9.2f}"
-                f"{t_other / t_mine:>7.2f}{t_mine / t_floor:>7.2f}"
-                f"{m_mine:>12.2f}{m_other:>9.2f}{m_other / m_mine:>7.2f}"
+            t_mine, t_other, t_floor = (1e3 * timings.median(k) for k in ("losskit", "pml", "CE"))
+            m_mine, m_other = saved_bytes(mine) / MIB, saved_bytes(other) / MIB
+            rows.append(
+                [
+                    name,
+                    f"{n}x{d} -> {c}",
+                    f"{t_mine:.2f}",
+                    f"{t_other:.2f}",
+                    f"{t_other / t_mine:.2f}",
+                    f"{t_mine / t_floor:.2f}",
+                    f"{m_mine:.2f}",
+                    f"{m_other:.2f}",
+                    f"{m_other / m_mine:.2f}",
+                ]
             )
+    return rows
 
 
 if __name__ == "__main__":
