@@ -12,7 +12,7 @@ with respect to the prediction, ``reduction="none"`` then ``.sum()``. Printed pe
 
 Run:
     PYTHONPATH=src python benchmarks/bench_boxes.py [--threads 1] [--n 1048576] [--reps 7]
-    PYTHONPATH=src /work/tvenv/bin/python benchmarks/bench_boxes.py   # against torchvision.ops
+    PYTHONPATH=src <python with torchvision> benchmarks/bench_boxes.py   # against torchvision.ops
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import functools
 import json
-import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,6 +31,7 @@ import torch
 from torch import Tensor
 
 import losskit
+from _harness import MIB, fwd_bwd, interleaved_medians, saved_bytes
 
 Loss = Callable[[Tensor, Tensor], Tensor]
 
@@ -39,71 +39,72 @@ try:
     import torchvision
     from torchvision import ops as tv_ops
 
-    REFERENCE_NAME = f"torchvision {torchvision.__version__} ops (IoU: elementwise, copied)"
-except ImportError:  # the elementwise formulation torchvision uses, written out here
+    REFERENCE_NAME = f"torchvision {torchvision.__version__} ops (IoU: elementwise formulation)"
+except ImportError:
     tv_ops = None
-    REFERENCE_NAME = "elementwise formulation (torchvision's, copied)"
+    REFERENCE_NAME = "elementwise formulation (the op sequence torchvision.ops uses)"
 
 
-# ---- the elementwise formulation of torchvision.ops (used when torchvision is missing) ------
+# ---- the elementwise formulation, one torch op per step, autograd for the backward ----------
+# The same sequence of operations as torchvision's box losses (masked intersection, eps added to
+# the denominators, alpha of CIoU without gradient), written out so that the benchmark runs
+# where torchvision is not installed.
 
 
-def _inter_union(b1: Tensor, b2: Tensor) -> tuple[Tensor, Tensor]:
-    x1, y1, x2, y2 = b1.unbind(dim=-1)
-    x1g, y1g, x2g, y2g = b2.unbind(dim=-1)
-    xkis1, ykis1 = torch.max(x1, x1g), torch.max(y1, y1g)
-    xkis2, ykis2 = torch.min(x2, x2g), torch.min(y2, y2g)
-    intsctk = torch.zeros_like(x1)
-    mask = (ykis2 > ykis1) & (xkis2 > xkis1)
-    intsctk[mask] = (xkis2[mask] - xkis1[mask]) * (ykis2[mask] - ykis1[mask])
-    unionk = (x2 - x1) * (y2 - y1) + (x2g - x1g) * (y2g - y1g) - intsctk
-    return intsctk, unionk
+def _overlap(pred: Tensor, gt: Tensor) -> tuple[Tensor, Tensor]:
+    """Intersection and union areas of aligned boxes."""
+    px1, py1, px2, py2 = pred.unbind(-1)
+    gx1, gy1, gx2, gy2 = gt.unbind(-1)
+    left, top = torch.max(px1, gx1), torch.max(py1, gy1)
+    right, bottom = torch.min(px2, gx2), torch.min(py2, gy2)
+    overlaps = (right > left) & (bottom > top)
+    inter = torch.zeros_like(px1)
+    inter[overlaps] = (right[overlaps] - left[overlaps]) * (bottom[overlaps] - top[overlaps])
+    union = (px2 - px1) * (py2 - py1) + (gx2 - gx1) * (gy2 - gy1) - inter
+    return inter, union
 
 
-def _ew_iou(b1: Tensor, b2: Tensor, eps: float = 1e-7) -> Tensor:
-    inter, union = _inter_union(b1, b2)
+def _enclosing_extent(pred: Tensor, gt: Tensor) -> tuple[Tensor, Tensor]:
+    """Width and height of the smallest box enclosing both."""
+    lo = torch.min(pred[..., :2], gt[..., :2])
+    hi = torch.max(pred[..., 2:], gt[..., 2:])
+    return (hi - lo).unbind(-1)
+
+
+def _ew_iou(pred: Tensor, gt: Tensor, eps: float = 1e-7) -> Tensor:
+    inter, union = _overlap(pred, gt)
     return 1 - inter / (union + eps)
 
 
-def _ew_giou(b1: Tensor, b2: Tensor, eps: float = 1e-7) -> Tensor:
-    intsctk, unionk = _inter_union(b1, b2)
-    iouk = intsctk / (unionk + eps)
-    x1, y1, x2, y2 = b1.unbind(dim=-1)
-    x1g, y1g, x2g, y2g = b2.unbind(dim=-1)
-    xc1, yc1 = torch.min(x1, x1g), torch.min(y1, y1g)
-    xc2, yc2 = torch.max(x2, x2g), torch.max(y2, y2g)
-    area_c = (xc2 - xc1) * (yc2 - yc1)
-    return 1 - (iouk - ((area_c - unionk) / (area_c + eps)))
+def _ew_giou(pred: Tensor, gt: Tensor, eps: float = 1e-7) -> Tensor:
+    inter, union = _overlap(pred, gt)
+    width, height = _enclosing_extent(pred, gt)
+    hull = width * height
+    return 1 - (inter / (union + eps) - (hull - union) / (hull + eps))
 
 
-def _ew_diou_iou(b1: Tensor, b2: Tensor, eps: float = 1e-7) -> tuple[Tensor, Tensor]:
-    intsct, union = _inter_union(b1, b2)
-    iou = intsct / (union + eps)
-    x1, y1, x2, y2 = b1.unbind(dim=-1)
-    x1g, y1g, x2g, y2g = b2.unbind(dim=-1)
-    xc1, yc1 = torch.min(x1, x1g), torch.min(y1, y1g)
-    xc2, yc2 = torch.max(x2, x2g), torch.max(y2, y2g)
-    diag = ((xc2 - xc1) ** 2) + ((yc2 - yc1) ** 2) + eps
-    x_p, y_p = (x2 + x1) / 2, (y2 + y1) / 2
-    x_g, y_g = (x1g + x2g) / 2, (y1g + y2g) / 2
-    dist = ((x_p - x_g) ** 2) + ((y_p - y_g) ** 2)
-    return 1 - iou + dist / diag, iou
+def _ew_diou_and_iou(pred: Tensor, gt: Tensor, eps: float = 1e-7) -> tuple[Tensor, Tensor]:
+    inter, union = _overlap(pred, gt)
+    iou = inter / (union + eps)
+    width, height = _enclosing_extent(pred, gt)
+    diagonal_sq = width**2 + height**2 + eps
+    centre_offset = (pred[..., :2] + pred[..., 2:]) / 2 - (gt[..., :2] + gt[..., 2:]) / 2
+    distance_sq = (centre_offset**2).sum(-1)
+    return 1 - iou + distance_sq / diagonal_sq, iou
 
 
-def _ew_diou(b1: Tensor, b2: Tensor, eps: float = 1e-7) -> Tensor:
-    return _ew_diou_iou(b1, b2, eps)[0]
+def _ew_diou(pred: Tensor, gt: Tensor, eps: float = 1e-7) -> Tensor:
+    return _ew_diou_and_iou(pred, gt, eps)[0]
 
 
-def _ew_ciou(b1: Tensor, b2: Tensor, eps: float = 1e-7) -> Tensor:
-    diou_loss, iou = _ew_diou_iou(b1, b2)
-    x1, y1, x2, y2 = b1.unbind(dim=-1)
-    x1g, y1g, x2g, y2g = b2.unbind(dim=-1)
-    w_pred, h_pred = x2 - x1, y2 - y1
-    w_gt, h_gt = x2g - x1g, y2g - y1g
-    v = (4 / (torch.pi**2)) * torch.pow((torch.atan(w_gt / h_gt) - torch.atan(w_pred / h_pred)), 2)
+def _ew_ciou(pred: Tensor, gt: Tensor, eps: float = 1e-7) -> Tensor:
+    diou, iou = _ew_diou_and_iou(pred, gt, eps)
+    pw, ph = (pred[..., 2:] - pred[..., :2]).unbind(-1)
+    gw, gh = (gt[..., 2:] - gt[..., :2]).unbind(-1)
+    v = (4 / torch.pi**2) * (torch.atan(gw / gh) - torch.atan(pw / ph)) ** 2
     with torch.no_grad():
         alpha = v / (1 - iou + v + eps)
-    return diou_loss + alpha * v
+    return diou + alpha * v
 
 
 def _reference(name: str) -> Loss:
@@ -143,25 +144,14 @@ def make_boxes(n: int) -> tuple[Tensor, Tensor]:
     return boxes(), boxes()
 
 
-def fwd_bwd(fn: Loss, p0: Tensor, t: Tensor) -> None:
+def _summed(fn: Loss, p: Tensor, t: Tensor) -> Tensor:
+    return fn(p, t).sum()
+
+
+def fwd_bwd_once(fn: Loss, p0: Tensor, t: Tensor) -> None:
+    """One untimed forward + backward from a fresh leaf (warm-up and the peak-memory child)."""
     p = p0.detach().requires_grad_()
     fn(p, t).sum().backward()
-
-
-def saved_bytes(fn: Loss, p0: Tensor, t: Tensor) -> int:
-    """Bytes of the distinct tensor storages autograd saves for backward."""
-    seen: dict[int, int] = {}
-
-    def pack(x: Tensor) -> Tensor:
-        seen[x.untyped_storage().data_ptr()] = x.untyped_storage().nbytes()
-        return x
-
-    p = p0.detach().requires_grad_()
-    inputs = {p.untyped_storage().data_ptr(), t.untyped_storage().data_ptr()}
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda x: x):
-        out = fn(p, t).sum()
-    out.backward()
-    return sum(v for k, v in seen.items() if k not in inputs)
 
 
 def _status_kb(field: str) -> int:
@@ -176,12 +166,12 @@ def peak_child(method: str, name: str, n: int, threads: int) -> None:
     torch.set_num_threads(threads)
     p, t = make_boxes(n)
     fn = METHODS[method](name)
-    fwd_bwd(fn, p[:64], t[:64])  # import-time and first-call allocations
+    fwd_bwd_once(fn, p[:64], t[:64])  # import-time and first-call allocations
     with contextlib.suppress(OSError):  # hand freed heap pages back: baseline = live memory
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     Path("/proc/self/clear_refs").write_text("5")
     before = _status_kb("VmRSS")
-    fwd_bwd(fn, p, t)
+    fwd_bwd_once(fn, p, t)
     print(json.dumps({"extra_bytes": (_status_kb("VmHWM") - before) * 1024}))
 
 
@@ -219,23 +209,22 @@ def main() -> None:
     print(header)
     for name in NAMES:
         fns = {m: make(name) for m, make in METHODS.items()}
-        for fn in fns.values():  # warm up
-            fwd_bwd(fn, p, t)
-        wall: dict[str, list[float]] = {m: [] for m in fns}
-        cpu: dict[str, list[float]] = {m: [] for m in fns}
-        for _ in range(args.reps):
-            for m, fn in fns.items():
-                w0, c0 = time.perf_counter(), time.process_time()
-                fwd_bwd(fn, p, t)
-                wall[m].append(time.perf_counter() - w0)
-                cpu[m].append(time.process_time() - c0)
-        med = {m: statistics.median(v) for m, v in wall.items()}
-        cmed = {m: statistics.median(v) for m, v in cpu.items()}
-        saved = {m: saved_bytes(fn, p, t) / 2**20 for m, fn in fns.items()}
+        leaf = p.detach().requires_grad_()
+        timings = interleaved_medians(
+            {m: functools.partial(_summed, fn, leaf, t) for m, fn in fns.items()},
+            rounds=args.reps,
+            measure=functools.partial(fwd_bwd, clear=(leaf,)),
+        )
+        med = timings.medians()
+        cmed = timings.medians(cpu=True)
+        saved = {
+            m: saved_bytes(functools.partial(fn, leaf, t), exclude=(leaf, t)) / MIB
+            for m, fn in fns.items()
+        }
         if args.no_peak:
             peak = {m: float("nan") for m in fns}
         else:
-            peak = {m: peak_extra(m, name, args.n, args.threads) / 2**20 for m in fns}
+            peak = {m: peak_extra(m, name, args.n, args.threads) / MIB for m in fns}
         speedup = med["reference"] / med["losskit"]
         cpu_speedup = cmed["reference"] / cmed["losskit"]
         print(

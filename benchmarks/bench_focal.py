@@ -1,7 +1,7 @@
 """Sigmoid focal loss: losskit against the elementwise-op formulation, forward+backward.
 
-The elementwise-op formulation is torchvision's ``sigmoid_focal_loss`` (reproduced below verbatim
-in spirit: sigmoid, BCE-with-logits, p_t, (1 - p_t)^gamma, alpha_t, mean); kornia's
+The elementwise-op formulation is the one torchvision's ``sigmoid_focal_loss`` computes (sigmoid,
+BCE-with-logits, p_t, (1 - p_t)^gamma, alpha_t, mean), written out below; kornia's
 ``binary_focal_loss_with_logits`` is measured too when kornia is installed, and the fused
 ``binary_cross_entropy_with_logits`` of torch as the floor of an elementwise loss.
 
@@ -38,7 +38,7 @@ Loss = Callable[[Tensor, Tensor], Tensor]
 def elementwise_focal(
     inputs: Tensor, targets: Tensor, alpha: float = 0.25, gamma: float = 2.0
 ) -> Tensor:
-    """torchvision.ops.sigmoid_focal_loss (reduction="mean"), one torch op per line."""
+    """The focal loss in elementwise ops, as torchvision and kornia compute it (mean)."""
     p = torch.sigmoid(inputs)
     ce_loss = F.binary_cross_entropy_with_logits(inputs, targets, reduction="none")
     p_t = p * targets + (1 - p) * (1 - targets)

@@ -23,7 +23,8 @@ GAMMAS = (0.0, 0.5, 1.0, 2.0, 3.3)
 
 
 def torchvision_focal(inputs, targets, alpha=0.25, gamma=2.0, reduction="none"):
-    """``torchvision.ops.sigmoid_focal_loss`` (torchvision 0.2x), line for line."""
+    """The focal loss as ``torchvision.ops.sigmoid_focal_loss`` computes it: BCE on logits,
+    modulated by ``(1 - p_t) ** gamma`` and weighted by ``alpha_t`` (Lin et al. 2017, eq. 5)."""
     p = torch.sigmoid(inputs)
     ce_loss = tF.binary_cross_entropy_with_logits(inputs, targets, reduction="none")
     p_t = p * targets + (1 - p) * (1 - targets)
