@@ -3,9 +3,9 @@
 torchvision is not a test dependency (it needs the CUDA build of torch here); run this once in a
 separate environment and commit the output:
 
-    python3 -m venv /work/tvenv
-    /work/tvenv/bin/pip install torch==2.14.1 torchvision==0.29.1 numpy
-    /work/tvenv/bin/python scripts/golden/boxes.py
+    python3 -m venv ../tvenv
+    ../tvenv/bin/pip install torch==2.14.1 torchvision==0.29.1 numpy
+    ../tvenv/bin/python scripts/golden/boxes.py
 
 Everything is computed on the CPU, losses and pairwise functions in float64 (values and
 gradients of ``sum(w * f)`` for fixed random weights ``w``), NMS in float32 and float64.
