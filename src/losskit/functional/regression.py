@@ -311,39 +311,49 @@ def log_cosh_loss(
         tensor([0.0000e+00, 4.3378e-01, 9.9993e+03])
     """
     x, y = prepare_pair("log_cosh_loss", input, target)
-    loss = _LogCosh.apply(x - y)
+    loss = _LogCosh.apply(x, y)
     return reduce_loss(loss, reduction, weight=weight, fn="log_cosh_loss")
 
 
-def _log_cosh_value(err: Tensor) -> Tensor:
-    """``log(cosh(e))`` accurate in relative terms everywhere and finite for any finite ``e``.
+def _log_cosh_value(a: Tensor) -> Tensor:
+    """``log(cosh(e))``, accurate in relative terms everywhere and finite for any finite ``e``.
 
-    Below 1 the identity ``cosh e - 1 = 2 sinh^2(e/2)`` avoids the cancellation of
-    ``|e| + softplus(-2|e|) - log 2`` (which returns 0 instead of ``e^2/2`` for tiny ``e``); above,
-    the softplus form cannot overflow. The small branch sees a clamped argument so that neither
-    branch produces ``inf``.
+    ``cosh e - 1 = 2 sinh^2(e/2)``, so ``log cosh e = log1p(2 sinh^2(e/2))`` without the
+    cancellation of ``|e| + softplus(-2|e|) - log 2`` (which returns 0 instead of ``e^2/2`` for
+    tiny ``e``). The argument is capped at 40, where ``sinh^2`` is still finite in float32, and
+    beyond it ``|e| - log 2`` is exact to working precision; since ``log cosh e > |e| - log 2``
+    always, the maximum of the two picks the right one in both regimes. ``a = |e|`` is a
+    scratch tensor of the caller's and is overwritten. Two transcendental passes and one
+    allocation: on CPU the allocations cost as much as the arithmetic.
     """
-    a = err.abs()
-    small = torch.log1p(2.0 * torch.sinh(0.5 * a.clamp(max=1.0)).square())
-    large = a + F.softplus(-2.0 * a) - _LOG2
-    return torch.where(a < 1.0, small, large)
+    out = a.clamp(max=40.0).mul_(0.5).sinh_().square_().mul_(2.0).log1p_()
+    return torch.maximum(out, a.sub_(_LOG2), out=out)
 
 
 class _LogCosh(torch.autograd.Function):
-    """log-cosh with the analytic gradient ``tanh(e)``: one saved tensor, two backward ops."""
+    """log-cosh of ``x - y`` with the analytic gradient ``tanh(x - y)``.
+
+    Saves the two inputs only; the error is recomputed in the backward pass, so the forward
+    allocates two tensors and the backward one (two when ``y`` needs a gradient too).
+    """
 
     @staticmethod
-    def forward(err: Tensor) -> Tensor:
-        return _log_cosh_value(err)
+    def forward(x: Tensor, y: Tensor) -> Tensor:
+        return _log_cosh_value(torch.sub(x, y).abs_())
 
     @staticmethod
-    def setup_context(ctx: Any, inputs: tuple[Tensor], output: Tensor) -> None:
-        ctx.save_for_backward(inputs[0])
+    def setup_context(ctx: Any, inputs: tuple[Tensor, Tensor], output: Tensor) -> None:
+        ctx.save_for_backward(*inputs)
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (err,) = ctx.saved_tensors
-        return grad * torch.tanh(err)
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, y = ctx.saved_tensors
+        if torch.is_grad_enabled():  # double backward: differentiable, out-of-place ops
+            gx = grad * torch.tanh(x - y)
+        else:
+            gx = torch.sub(x, y).tanh_().mul_(grad)
+        gy = -gx if ctx.needs_input_grad[1] else None
+        return (gx if ctx.needs_input_grad[0] else None), gy
 
 
 def quantile_loss(
