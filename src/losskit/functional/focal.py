@@ -10,8 +10,8 @@ it saves only its two inputs for the backward pass and recomputes the rest, work
 its own temporaries, instead of keeping the dozen full-size intermediates that the elementwise-op
 formulation (torchvision, kornia) leaves in the autograd graph. Its backward is itself written in
 differentiable operations, so second derivatives work (``create_graph=True``). On the CPU in
-eager mode both passes run block by block (2^15 elements, below torch's intra-op parallel grain)
-so that their temporaries stay in the L2 cache; under ``torch.compile`` and on other devices the
+eager mode both passes run block by block (2^17 elements: large enough for torch's intra-op
+threads to split each operation, small enough for the temporaries to stay in cache); under ``torch.compile`` and on other devices the
 same operations run on whole tensors (the compiler fuses them).
 """
 
@@ -79,9 +79,12 @@ def _apply_alpha_(loss: Tensor, t: Tensor, alpha: float | None, inplace: bool) -
     return loss * ((1.0 - alpha) + (2.0 * alpha - 1.0) * t)
 
 
-_BLOCK = 1 << 15
-"""Elements per block of the CPU eager path: the temporaries of one block stay in the L2 cache,
-so the dozen passes over them cost far less than passes over full-size tensors."""
+_BLOCK = 1 << 17
+"""Elements per block of the CPU eager path: the temporaries of one block (512 KiB in float32)
+stay in cache, so the dozen passes over them cost far less than passes over full-size tensors,
+and each operation is still above torch's intra-op grain (2^15), so it runs on every thread.
+Measured on 2 idle cores at 2^22 elements: 2^15 blocks 54 ms, 2^17 blocks 30 ms, whole tensors
+30 ms, the elementwise formulation 61 ms."""
 
 
 def _blocked(x: Tensor) -> bool:
