@@ -334,7 +334,11 @@ def _metric_grads(
     return grad_p, grad_t
 
 
-_CHUNK = 1 << 14
+_CHUNK = 1 << 17
+"""Boxes per chunk of the CPU eager path: each coordinate-plane temporary (512 KiB in float32)
+stays in cache, and each operation is still above torch's intra-op grain (2^15 elements), so it
+runs on every thread. Measured on 2 idle cores, 2^20 pairs fwd+bwd: IoU 70 ms with 2^14-box
+chunks, 29 ms with 2^17, 92 ms unchunked; CIoU 130 / 54 / 127 ms."""
 
 
 def _chunked(p: Tensor, t: Tensor) -> bool:
