@@ -11,8 +11,9 @@ its own temporaries, instead of keeping the dozen full-size intermediates that t
 formulation (torchvision, kornia) leaves in the autograd graph. Its backward is itself written in
 differentiable operations, so second derivatives work (``create_graph=True``). On the CPU in
 eager mode both passes run block by block (2^17 elements: large enough for torch's intra-op
-threads to split each operation, small enough for the temporaries to stay in cache); under ``torch.compile`` and on other devices the
-same operations run on whole tensors (the compiler fuses them).
+threads to split each operation, small enough for the temporaries to stay in cache); under
+``torch.compile`` and on other devices the same operations run on whole tensors (the compiler
+fuses them).
 """
 
 from __future__ import annotations
