@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import cast
 
 import torch
 from torch import Tensor
@@ -24,6 +25,8 @@ from torch import Tensor
 from .dtypes import to_compute
 
 __all__ = [
+    "check_class_dim",
+    "check_class_tensor",
     "check_dim",
     "check_finite",
     "check_floating",
@@ -156,6 +159,25 @@ def check_dim(fn: str, name: str, tensor: Tensor, dim: int | None) -> int | None
             f"{shape_str(tensor.shape)}, got {dim!r}",
         )
     return dim % ndim
+
+
+def check_class_dim(fn: str, input: Tensor, dim: int) -> int:
+    """``dim`` must name the class dimension of ``input``; returns it non-negative."""
+    if input.dim() == 0:
+        raise fail(fn, "input must have a class dimension, got a 0-dim tensor")
+    return cast(int, check_dim(fn, "input", input, dim))
+
+
+def check_class_tensor(fn: str, name: str, tensor: Tensor, num_classes: int) -> Tensor:
+    """A per-class tensor option (class weights): floating, of shape ``(num_classes,)``."""
+    check_floating(fn, name, tensor)
+    if tensor.shape != (num_classes,):
+        raise fail(
+            fn,
+            f"{name} must have shape ({num_classes},) (one weight per class), got shape "
+            f"{shape_str(tensor.shape)}",
+        )
+    return tensor
 
 
 def check_option(fn: str, name: str, value: object, allowed: Sequence[object]) -> None:

@@ -192,7 +192,8 @@ def _errors(fn: str, **opts: Any) -> list[ErrorCase]:
                 {**mc, "class_weight": torch.ones(2)},
             ),
             ValueError,
-            rf"^{fn}: class_weight must have shape \(3,\) \(one weight per class\), got \(2,\)",
+            rf"^{fn}: class_weight must have shape \(3,\) \(one weight per class\), "
+            r"got shape \(2,\)",
         ),
         ErrorCase(
             "negative eps",

@@ -148,7 +148,7 @@ _multiclass_errors = [
             (torch.zeros(3, 4), torch.zeros(3, dtype=torch.long)), {"weight": torch.ones(3)}
         ),
         ValueError,
-        rf"^{_MC}: weight must have shape \(4,\) \(one per class\), got \(3,\)",
+        rf"^{_MC}: weight must have shape \(4,\) \(one weight per class\), got shape \(3,\)",
     ),
     ErrorCase(
         "integer weight",

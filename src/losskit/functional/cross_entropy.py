@@ -30,7 +30,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .._core.checks import (
-    check_dim,
+    check_class_dim,
+    check_class_tensor,
     check_floating,
     check_in_range,
     check_index,
@@ -39,7 +40,6 @@ from .._core.checks import (
     fail,
     prepare_pair,
     shape_str,
-    validation_enabled,
 )
 from .._core.dtypes import compute_dtype
 from .._core.reduction import check_reduction, reduce_loss
@@ -91,40 +91,12 @@ def _broadcast_tensor(fn: str, name: str, value: Tensor, like: Tensor) -> Tensor
     return value.to(device=like.device, dtype=like.dtype)
 
 
-def _check_probabilities(fn: str, x: Tensor, validate: bool | None) -> None:
-    """Data-dependent: ``x`` must lie in ``[0, 1]``. One pass (``aminmax``) on the good path;
-    the message of :func:`check_in_range` on the bad one. NaN fails."""
-    if not validation_enabled(validate) or x.numel() == 0:
-        return
-    lo, hi = torch.aminmax(x)
-    if not bool((lo >= 0) & (hi <= 1)):
-        check_in_range(fn, "input", x, 0.0, 1.0, validate=True)
-        raise fail(fn, "input must lie in [0, 1], got NaN")  # unreachable: check_in_range raises
-
-
 def _class_weight(fn: str, weight: Tensor | None, num_classes: int, like: Tensor) -> Tensor | None:
-    """Class weights: a floating tensor of shape ``(C,)``."""
+    """Class weights ``(C,)`` in ``like``'s dtype and device."""
     if weight is None:
         return None
-    check_tensor(fn, "weight", weight)
-    if not weight.is_floating_point():
-        raise fail(
-            fn, f"weight must be a floating point tensor, got dtype {weight.dtype}", TypeError
-        )
-    if weight.shape != (num_classes,):
-        raise fail(
-            fn,
-            f"weight must have shape ({num_classes},) (one weight per class), got shape "
-            f"{shape_str(weight.shape)}",
-        )
+    check_class_tensor(fn, "weight", weight, num_classes)
     return weight.to(device=like.device, dtype=like.dtype)
-
-
-def _class_dim(fn: str, input: Tensor, dim: int) -> int:
-    d = check_dim(fn, "input", input, dim)
-    if d is None or input.dim() == 0:
-        raise fail(fn, f"input must have a class dimension, got shape {shape_str(input.shape)}")
-    return d
 
 
 def _to_torch_layout(x: Tensor, d: int) -> Tensor:
@@ -240,7 +212,7 @@ def binary_cross_entropy(
     """
     fn = "binary_cross_entropy"
     x, y = prepare_pair(fn, input, target)
-    _check_probabilities(fn, x, validate)
+    check_in_range(fn, "input", x, 0.0, 1.0, validate=validate)
     loss = F.binary_cross_entropy(x, y, reduction="none")
     return reduce_loss(loss, reduction, weight=weight, fn=fn)
 
@@ -422,7 +394,7 @@ def softmax_cross_entropy(
             TypeError,
         )
     x, y = prepare_pair(fn, input, target)
-    d = _class_dim(fn, x, dim)
+    d = check_class_dim(fn, x, dim)
     w = _class_weight(fn, weight, x.shape[d], x)
     loss = F.cross_entropy(
         _to_torch_layout(x, d),
@@ -503,7 +475,7 @@ def sparse_softmax_cross_entropy(
             TypeError,
         )
     check_integer(fn, "target", target)
-    d = _class_dim(fn, input, dim)
+    d = check_class_dim(fn, input, dim)
     expected = input.shape[:d] + input.shape[d + 1 :]
     if target.shape != expected:
         raise fail(

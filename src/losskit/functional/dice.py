@@ -70,6 +70,7 @@ import torch
 from torch import Tensor
 
 from .._core.checks import (
+    check_class_tensor,
     check_floating,
     check_in_range,
     check_index,
@@ -557,13 +558,7 @@ def _overlap(
 
     w: Tensor | None = None
     if class_weight is not None:
-        check_floating(fn, "class_weight", class_weight)
-        if class_weight.shape != (c,):
-            raise fail(
-                fn,
-                f"class_weight must have shape ({c},) (one weight per class), got "
-                f"{shape_str(class_weight.shape)}",
-            )
+        check_class_tensor(fn, "class_weight", class_weight, c)
         if validation_enabled(validate) and bool((class_weight < 0).any()):
             raise fail(fn, "class_weight must be >= 0, got a negative weight")
         w = class_weight.to(device=score.device, dtype=score.dtype)

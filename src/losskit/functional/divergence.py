@@ -47,7 +47,7 @@ from torch import Tensor
 from torch.distributions import Distribution
 
 from .._core.checks import (
-    check_dim,
+    check_class_dim,
     check_floating,
     check_in_range,
     check_option,
@@ -202,9 +202,7 @@ def kl_divergence(
     check_floating(fn, "input", input)
     check_floating(fn, "target", target)
     check_same_shape(fn, input, target)
-    if input.dim() == 0:
-        raise fail(fn, "input must have a class dimension, got a 0-dim tensor")
-    d = cast(int, check_dim(fn, "input", input, dim))
+    d = check_class_dim(fn, input, dim)
     _check_kind(fn, "input", input_kind, input, validate)
     _check_kind(fn, "target", target_kind, target, validate)
 

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .._core.checks import (
+    check_class_dim,
     check_floating,
     check_index,
     check_integer,
@@ -36,7 +37,6 @@ from .._core.checks import (
 )
 from .._core.dtypes import compute_dtype
 from .._core.reduction import reduce_loss
-from .cross_entropy import _class_dim
 
 __all__ = ["sigmoid_focal_loss", "softmax_focal_loss"]
 
@@ -449,7 +449,7 @@ def softmax_focal_loss(
     check_floating(fn, "input", input)
     check_tensor(fn, "target", target)
     check_integer(fn, "target", target, hint="softmax_focal_loss takes class labels")
-    d = _class_dim(fn, input, dim)
+    d = check_class_dim(fn, input, dim)
     expected = input.shape[:d] + input.shape[d + 1 :]
     if target.shape != expected:
         raise fail(

@@ -40,20 +40,18 @@ because Keras zeroes the target score instead of excluding it.
 
 from __future__ import annotations
 
-from typing import cast
-
 import torch
 import torch.nn.functional as tF
 from torch import Tensor
 
 from .._core.checks import (
-    check_dim,
+    check_class_dim,
+    check_class_tensor,
     check_floating,
     check_index,
     check_integer,
     check_option,
     check_positive,
-    check_tensor,
     fail,
     prepare_pair,
     shape_str,
@@ -319,9 +317,7 @@ def multiclass_hinge_loss(
     check_positive(fn, "margin", margin, allow_zero=True)
     check_floating(fn, "input", input)
     check_integer(fn, "target", target, hint="multiclass_hinge_loss takes class indices")
-    if input.dim() == 0:
-        raise fail(fn, "input must have a class dimension, got a 0-dim tensor")
-    d = cast(int, check_dim(fn, "input", input, dim))
+    d = check_class_dim(fn, input, dim)
     expected = input.shape[:d] + input.shape[d + 1 :]
     if target.shape != expected:
         raise fail(
@@ -331,14 +327,7 @@ def multiclass_hinge_loss(
         )
     num_classes = input.shape[d]
     if weight is not None:
-        check_tensor(fn, "weight", weight)
-        check_floating(fn, "weight", weight)
-        if weight.shape != (num_classes,):
-            raise fail(
-                fn,
-                f"weight must have shape ({num_classes},) (one per class), got "
-                f"{shape_str(weight.shape)}",
-            )
+        check_class_tensor(fn, "weight", weight, num_classes)
     check_index(fn, "target", target, num_classes, validate=validate)
 
     dtype = compute_dtype(input, weight)
