@@ -11,13 +11,23 @@ Two kinds of checks exist:
 
 Every message has the form ``"<loss>: <argument> <what was expected>, got <what was received>"``.
 ``ValueError`` is raised for shapes and values, ``TypeError`` for dtypes.
+
+Errors speak the caller's language: a dialect function that delegates to a native loss runs it
+inside :func:`error_context` (or is decorated with :func:`speaks_as`), and every error built by
+:func:`fail` while the context is active carries the dialect function's name and argument names
+(``mean_squared_error: y_pred and y_true must have the same shape, ...``) instead of the native
+ones. This is the only place where names are translated; adapters declare the mapping.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import functools
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import cast
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 import torch
 from torch import Tensor
@@ -25,6 +35,7 @@ from torch import Tensor
 from .dtypes import to_compute
 
 __all__ = [
+    "ErrorContext",
     "check_class_dim",
     "check_class_tensor",
     "check_dim",
@@ -37,11 +48,14 @@ __all__ = [
     "check_positive",
     "check_same_shape",
     "check_tensor",
+    "current_error_context",
+    "error_context",
     "fail",
     "is_validation_enabled",
     "prepare_pair",
     "set_validation",
     "shape_str",
+    "speaks_as",
     "validation",
     "validation_enabled",
 ]
@@ -102,9 +116,98 @@ def shape_str(shape: Sequence[int] | torch.Size) -> str:
     return "(" + ", ".join(str(d) for d in dims) + ("," if len(dims) == 1 else "") + ")"
 
 
+@dataclass(frozen=True)
+class ErrorContext:
+    """The name and argument names under which errors are reported.
+
+    Attributes:
+        name: the public function the caller called (``"mean_squared_error"``).
+        arguments: native argument name -> the caller's argument name
+            (``{"input": "y_pred", "target": "y_true"}``); names not listed stay as they are.
+    """
+
+    name: str
+    arguments: Mapping[str, str] = field(default_factory=dict)
+
+    def translate(self, message: str) -> str:
+        """``message`` with every native argument name (a whole word) replaced at once."""
+        if not self.arguments:
+            return message
+        words = sorted(self.arguments, key=len, reverse=True)
+        pattern = re.compile(r"(?<![\w.])(" + "|".join(re.escape(w) for w in words) + r")\b")
+        return pattern.sub(lambda m: self.arguments[m.group(1)], message)
+
+
+_ERROR_CONTEXT: ContextVar[ErrorContext | None] = ContextVar("losskit_error_context", default=None)
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def current_error_context() -> ErrorContext | None:
+    """The innermost active :class:`ErrorContext`, or ``None`` in native calls."""
+    return _ERROR_CONTEXT.get()
+
+
+@contextmanager
+def error_context(name: str, arguments: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Report errors raised in the block under ``name`` and the caller's argument names.
+
+    The outermost context wins: a dialect function that calls another dialect function reports
+    under the name the user called.
+
+    Example:
+        >>> import torch, losskit
+        >>> with error_context("mean_squared_error", {"input": "y_pred", "target": "y_true"}):
+        ...     losskit.mse_loss(torch.zeros(3, 4), torch.zeros(3))
+        Traceback (most recent call last):
+        ...
+        ValueError: mean_squared_error: y_pred and y_true must have the same shape, got y_pred...
+    """
+    if _ERROR_CONTEXT.get() is not None:
+        yield
+        return
+    token = _ERROR_CONTEXT.set(ErrorContext(name, dict(arguments or {})))
+    try:
+        yield
+    finally:
+        _ERROR_CONTEXT.reset(token)
+
+
+def speaks_as(name: str, **arguments: str) -> Callable[[_F], _F]:
+    """Decorator form of :func:`error_context` for a dialect function.
+
+    Example:
+        >>> import torch, losskit
+        >>> @speaks_as("absolute_difference", input="predictions", target="labels")
+        ... def absolute_difference(labels, predictions):
+        ...     return losskit.mae_loss(predictions, labels)
+        >>> absolute_difference(torch.zeros(2), [0.0, 1.0])
+        Traceback (most recent call last):
+        ...
+        TypeError: absolute_difference: predictions must be a torch.Tensor, got list
+    """
+
+    def decorate(func: _F) -> _F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with error_context(name, arguments):
+                return func(*args, **kwargs)
+
+        return cast(_F, wrapper)
+
+    return decorate
+
+
 def fail(fn: str, message: str, error: type[Exception] = ValueError) -> Exception:
-    """Build the error of the house style; callers ``raise fail(...)``."""
-    return error(f"{fn}: {message}")
+    """Build the error of the house style; callers ``raise fail(...)``.
+
+    Inside an :func:`error_context` the error names the context's function and translates the
+    argument names. An empty ``fn`` gives a message without prefix (outside a context).
+    """
+    context = _ERROR_CONTEXT.get()
+    if context is not None:
+        return error(f"{context.name}: {context.translate(message)}")
+    return error(f"{fn}: {message}" if fn else message)
 
 
 def check_tensor(fn: str, name: str, value: object) -> Tensor:

@@ -33,6 +33,8 @@ from typing import Literal, NamedTuple
 import torch
 from torch import Tensor
 
+from .checks import fail
+
 __all__ = [
     "KERAS_REDUCTIONS",
     "REDUCTIONS",
@@ -104,9 +106,8 @@ def check_reduction(reduction: str, allowed: Sequence[str] = REDUCTIONS, *, fn: 
         ValueError: reduction must be one of 'none', 'mean', 'sum'; got 'avg'
     """
     if not isinstance(reduction, str) or reduction not in allowed:
-        prefix = f"{fn}: " if fn else ""
         choices = ", ".join(repr(r) for r in allowed)
-        raise ValueError(f"{prefix}reduction must be one of {choices}; got {reduction!r}")
+        raise fail(fn, f"reduction must be one of {choices}; got {reduction!r}")
     return reduction
 
 
@@ -128,17 +129,17 @@ def apply_weight(
     if not isinstance(weight, Tensor):
         weight = torch.as_tensor(weight, device=loss.device)
     if weight.is_complex() or weight.dtype == torch.bool:
-        prefix = f"{fn}: " if fn else ""
-        raise TypeError(f"{prefix}{name} must be a real floating tensor, got dtype {weight.dtype}")
+        message = f"{name} must be a real floating tensor, got dtype {weight.dtype}"
+        raise fail(fn, message, TypeError)
     try:
         shape = torch.broadcast_shapes(weight.shape, loss.shape)
     except RuntimeError:
         shape = None
     if shape != loss.shape:
-        prefix = f"{fn}: " if fn else ""
-        raise ValueError(
-            f"{prefix}{name} of shape {tuple(weight.shape)} does not broadcast to the unreduced "
-            f"loss shape {tuple(loss.shape)}"
+        raise fail(
+            fn,
+            f"{name} of shape {tuple(weight.shape)} does not broadcast to the unreduced "
+            f"loss shape {tuple(loss.shape)}",
         )
     return loss * weight.to(loss.dtype)
 
@@ -230,8 +231,7 @@ def loss_parts(
     """
     check_reduction(reduction, allowed, fn=fn)
     if reduction == "none":
-        prefix = f"{fn}: " if fn else ""
-        raise ValueError(f"{prefix}reduction 'none' has no parts; reduce with 'mean' or 'sum'")
+        raise fail(fn, "reduction 'none' has no parts; reduce with 'mean' or 'sum'")
     loss = apply_weight(loss, weight, fn=fn)
     if reduction == "sum":
         return LossParts(loss.sum(), 1.0)
@@ -308,8 +308,7 @@ def tf_parts(
     """
     check_reduction(reduction, TF_REDUCTIONS, fn=fn)
     if reduction == "none":
-        prefix = f"{fn}: " if fn else ""
-        raise ValueError(f"{prefix}reduction 'none' has no parts")
+        raise fail(fn, "reduction 'none' has no parts")
     if not isinstance(weights, Tensor):
         weights = torch.as_tensor(weights, dtype=losses.dtype, device=losses.device)
     total = apply_weight(losses, weights, fn=fn, name="weights").sum()
@@ -377,10 +376,10 @@ def _keras_weighted(
     try:
         weighted = values * sample_weight
     except RuntimeError:
-        prefix = f"{fn}: " if fn else ""
-        raise ValueError(
-            f"{prefix}sample_weight of shape {tuple(sample_weight.shape)} does not broadcast to "
-            f"the per-sample loss shape {tuple(values.shape)}"
+        raise fail(
+            fn,
+            f"sample_weight of shape {tuple(sample_weight.shape)} does not broadcast to "
+            f"the per-sample loss shape {tuple(values.shape)}",
         ) from None
     return weighted, sample_weight
 
@@ -411,8 +410,7 @@ def keras_parts(
     """
     check_reduction(reduction, KERAS_REDUCTIONS, fn=fn)
     if reduction == "none":
-        prefix = f"{fn}: " if fn else ""
-        raise ValueError(f"{prefix}reduction 'none' has no parts")
+        raise fail(fn, "reduction 'none' has no parts")
     weighted, weight = _keras_weighted(values, sample_weight, fn)
     total = weighted.sum()
     if reduction == "sum":
