@@ -114,7 +114,11 @@ def test_cli_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list", "--json", "--family", "regression"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert {r["family"] for r in rows} == {"regression"}
-    assert any(r["name"] == "log_cosh_loss" and r["module"] == "LogCoshLoss" for r in rows)
+    assert any(r["name"] == "log_cosh_loss" and r["twin"] == "nn.LogCoshLoss" for r in rows)
+    assert any(r["name"] == "nn.LogCoshLoss" and r["kind"] == "loss" for r in rows)
+    assert main(["list", "--kind", "decoder"]) == 0
+    out = capsys.readouterr().out
+    assert "ctc_greedy_decode" in out and "ctc_loss" not in out
 
 
 def test_cli_module_entry_point() -> None:

@@ -16,6 +16,7 @@ Example:
 """
 
 from . import functional, nn
+from . import catalogue
 from ._core.checks import is_validation_enabled, set_validation, validation
 from ._core.reduction import REDUCTIONS, Reduction
 from ._core.registry import all_specs, get_spec
@@ -28,6 +29,7 @@ __all__ = [
     "Reduction",
     "__version__",
     "all_specs",
+    "catalogue",
     "functional",
     "get_spec",
     "is_validation_enabled",
