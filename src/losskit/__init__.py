@@ -15,8 +15,7 @@ Example:
     tensor(1.3125)
 """
 
-from . import functional, nn
-from . import catalogue
+from . import catalogue, functional, nn
 from ._core.checks import is_validation_enabled, set_validation, validation
 from ._core.reduction import REDUCTIONS, Reduction
 from ._core.registry import all_specs, get_spec
