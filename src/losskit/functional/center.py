@@ -148,6 +148,10 @@ def center_update_statistics(
         >>> sums, counts = center_update_statistics(x, torch.tensor([0, 0, 2]), torch.zeros(3, 1))
         >>> sums.flatten(), counts
         (tensor([-4.,  0., -5.]), tensor([2., 0., 1.]))
+
+    References:
+        Wen et al., "A Discriminative Feature Learning Approach for Deep Face
+        Recognition", ECCV 2016, Algorithm 1 (the update of the centres).
     """
     fn = "center_update_statistics"
     _check(fn, input, target, centers, validate)
@@ -185,6 +189,10 @@ def apply_center_update(centers: Tensor, sums: Tensor, counts: Tensor, *, alpha:
         >>> sums, counts = torch.tensor([[-4.0], [0.0], [-5.0]]), torch.tensor([2.0, 0.0, 1.0])
         >>> apply_center_update(c, sums, counts, alpha=0.5).flatten()
         tensor([0.6667, 0.0000, 1.2500])
+
+    References:
+        Wen et al., "A Discriminative Feature Learning Approach for Deep Face
+        Recognition", ECCV 2016, Algorithm 1: c_j ← c_j − α Δc_j.
     """
     fn = "apply_center_update"
     check_floating(fn, "centers", centers)

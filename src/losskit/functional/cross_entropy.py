@@ -158,6 +158,10 @@ def sigmoid_cross_entropy(
         tensor([0.3269, 0.4133, 0.6931])
 
     See :class:`losskit.nn.SigmoidCrossEntropyLoss`.
+
+    References:
+        ``torch.nn.functional.binary_cross_entropy_with_logits``;
+        ``tf.compat.v1.losses.sigmoid_cross_entropy`` (label smoothing toward 0.5).
     """
     fn = "sigmoid_cross_entropy"
     eps = _check_smoothing(fn, label_smoothing)
@@ -209,6 +213,9 @@ def binary_cross_entropy(
         tensor([  0.1054,   0.2231, 100.0000])
 
     See :class:`losskit.nn.BinaryCrossEntropyLoss`.
+
+    References:
+        ``torch.nn.functional.binary_cross_entropy`` (log clamped at -100).
     """
     fn = "binary_cross_entropy"
     x, y = prepare_pair(fn, input, target)
@@ -381,6 +388,10 @@ def softmax_cross_entropy(
         tensor(1.1698)
 
     See :class:`losskit.nn.SoftmaxCrossEntropyLoss`.
+
+    References:
+        ``torch.nn.functional.cross_entropy`` with probability targets;
+        ``tf.compat.v1.losses.softmax_cross_entropy``.
     """
     fn = "softmax_cross_entropy"
     eps = _check_smoothing(fn, label_smoothing)
@@ -462,6 +473,10 @@ def sparse_softmax_cross_entropy(
         tensor(0.1698)
 
     See :class:`losskit.nn.SparseSoftmaxCrossEntropyLoss`.
+
+    References:
+        ``torch.nn.functional.cross_entropy`` with class indices;
+        ``tf.compat.v1.losses.sparse_softmax_cross_entropy``.
     """
     fn = "sparse_softmax_cross_entropy"
     eps = _check_smoothing(fn, label_smoothing)

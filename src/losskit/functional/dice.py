@@ -429,6 +429,9 @@ def overlap_statistics(
                 [[1.5000]],
         <BLANKLINE>
                 [[2.0000]]])
+
+    References:
+        Milletari et al., "V-Net", 3DV 2016 (soft sums); ``monai.losses.DiceLoss`` (same sums).
     """
     stats, _ = _statistics(
         "overlap_statistics",
@@ -510,6 +513,10 @@ def overlap_score(
         tensor([0.8571])
         >>> overlap_score(torch.zeros(3, 1))  # empty prediction, empty target
         tensor([1.])
+
+    References:
+        Tversky, "Features of Similarity", Psychological Review 84(4), 1977; Salehi et al.,
+        "Tversky loss function for image segmentation", MLMI 2017.
     """
     fn = "overlap_score"
     check_floating(fn, "stats", stats)

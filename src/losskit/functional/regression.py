@@ -83,6 +83,9 @@ def mse_loss(
         tensor(1.2247)
 
     See also :class:`losskit.nn.MSELoss`; equals :func:`torch.nn.functional.mse_loss`.
+
+    References:
+        ``torch.nn.functional.mse_loss``; ``tf.compat.v1.losses.mean_squared_error``.
     """
     x, y = prepare_pair("mse_loss", input, target)
     loss = F.mse_loss(x, y, reduction="none")
@@ -114,6 +117,9 @@ def mae_loss(
 
     The gradient at zero error is 0 (the subgradient torch uses). Equals
     :func:`torch.nn.functional.l1_loss`; see :class:`losskit.nn.MAELoss`.
+
+    References:
+        ``torch.nn.functional.l1_loss``; ``tf.compat.v1.losses.absolute_difference``.
     """
     x, y = prepare_pair("mae_loss", input, target)
     loss = F.l1_loss(x, y, reduction="none")
@@ -151,6 +157,9 @@ def l1_loss(
         >>> x = torch.tensor([[1.0, 2.0], [0.0, -1.0]])
         >>> l1_loss(x, torch.zeros(2, 2), reduction="none")
         tensor([3., 1.])
+
+    References:
+        The survey's L1 loss (sum of absolute errors); ``torch.cdist(..., p=1)`` of the pair.
     """
     x, y = prepare_pair("l1_loss", input, target)
     d = check_dim("l1_loss", "input", x, dim)
@@ -191,6 +200,10 @@ def l2_loss(
         >>> x = torch.tensor([[3.0, 4.0], [0.0, 0.0]])
         >>> l2_loss(x, torch.zeros(2, 2), reduction="none")
         tensor([5., 0.])
+
+    References:
+        The survey's L2 loss (square root of the sum of squares); ``torch.linalg.vector_norm``
+        of the error. ``tf.nn.l2_loss`` (sum/2) and optax ``l2_loss`` (½·squared) differ.
     """
     x, y = prepare_pair("l2_loss", input, target)
     d = check_dim("l2_loss", "input", x, dim)
@@ -309,6 +322,10 @@ def log_cosh_loss(
     Example:
         >>> log_cosh_loss(torch.tensor([0.0, 1.0, 1e4]), torch.zeros(3), reduction="none")
         tensor([0.0000e+00, 4.3378e-01, 9.9993e+03])
+
+    References:
+        ``keras.losses.log_cosh`` (Keras 3); Chen et al., "Log Hyperbolic Cosine Loss
+        Improves Variational Auto-Encoder", 2019.
     """
     x, y = prepare_pair("log_cosh_loss", input, target)
     loss = _LogCosh.apply(x, y)
@@ -424,6 +441,9 @@ def msle_loss(
     Example:
         >>> msle_loss(torch.tensor([math.e - 1.0]), torch.tensor([0.0]))
         tensor(1.)
+
+    References:
+        ``keras.losses.mean_squared_logarithmic_error`` (Keras 3).
     """
     x, y = prepare_pair("msle_loss", input, target)
     check_in_range("msle_loss", "input", x, -1.0, None, low_inclusive=False, validate=validate)
@@ -459,6 +479,9 @@ def mape_loss(
     Example:
         >>> mape_loss(torch.tensor([110.0, 45.0]), torch.tensor([100.0, 50.0]))
         tensor(10.)
+
+    References:
+        ``keras.losses.mean_absolute_percentage_error`` (Keras 3).
     """
     check_positive("mape_loss", "eps", eps)
     x, y = prepare_pair("mape_loss", input, target)
@@ -504,6 +527,9 @@ def poisson_loss(
     Example:
         >>> poisson_loss(torch.tensor([0.0]), torch.tensor([2.0]))
         tensor(1.)
+
+    References:
+        ``torch.nn.functional.poisson_nll_loss`` (``log_input=True``, ``full=False``).
     """
     check_positive("poisson_loss", "eps", eps, allow_zero=True)
     x, y = prepare_pair("poisson_loss", input, target)
@@ -548,6 +574,10 @@ def cosine_similarity_loss(
         >>> x = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
         >>> cosine_similarity_loss(x, torch.tensor([[2.0, 0.0], [1.0, 0.0]]), reduction="none")
         tensor([0., 1.])
+
+    References:
+        ``torch.nn.functional.cosine_similarity``; ``keras.losses.cosine_similarity``
+        (Keras returns the negated similarity).
     """
     check_positive("cosine_similarity_loss", "eps", eps)
     x, y = prepare_pair("cosine_similarity_loss", input, target)
