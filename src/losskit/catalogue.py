@@ -126,156 +126,79 @@ def get(name: str) -> Entry:
         raise KeyError(f"catalogue: unknown name {name!r}; known: {known}") from None
 
 
-# name, kind, family, module twin (in losskit.nn) or "", reference
-_NATIVE: tuple[tuple[str, str, str, str, str], ...] = (
-    ("mse_loss", "loss", "regression", "MSELoss", "torch.nn.functional.mse_loss"),
-    ("mae_loss", "loss", "regression", "MAELoss", "torch.nn.functional.l1_loss"),
-    ("l1_loss", "loss", "regression", "L1Loss", "the survey's L1 loss (sum of |e| along dim)"),
-    ("l2_loss", "loss", "regression", "L2Loss", "the survey's L2 loss (sqrt of sum e^2)"),
-    ("huber_loss", "loss", "regression", "HuberLoss", "torch.nn.functional.huber_loss"),
-    ("smooth_l1_loss", "loss", "regression", "SmoothL1Loss", "torch.nn.functional.smooth_l1_loss"),
-    ("log_cosh_loss", "loss", "regression", "LogCoshLoss", "keras.losses.log_cosh"),
-    ("quantile_loss", "loss", "regression", "QuantileLoss", "Koenker & Bassett 1978 (pinball)"),
-    ("msle_loss", "loss", "regression", "MSLELoss", "keras.losses.mean_squared_logarithmic_error"),
-    ("mape_loss", "loss", "regression", "MAPELoss", "keras.losses.mean_absolute_percentage_error"),
-    ("poisson_loss", "loss", "regression", "PoissonLoss", "torch.nn.functional.poisson_nll_loss"),
-    (
-        "cosine_similarity_loss",
-        "loss",
-        "regression",
-        "CosineSimilarityLoss",
-        "torch.nn.functional.cosine_similarity",
-    ),
-    (
-        "sigmoid_cross_entropy",
-        "loss",
-        "classification",
-        "SigmoidCrossEntropyLoss",
-        "tf.compat.v1.losses.sigmoid_cross_entropy",
-    ),
-    (
-        "binary_cross_entropy",
-        "loss",
-        "classification",
-        "BinaryCrossEntropyLoss",
-        "torch.nn.functional.binary_cross_entropy",
-    ),
-    (
-        "balanced_sigmoid_cross_entropy",
-        "loss",
-        "classification",
-        "BalancedSigmoidCrossEntropyLoss",
-        "Xie & Tu 2015, Holistically-Nested Edge Detection",
-    ),
-    (
-        "softmax_cross_entropy",
-        "loss",
-        "classification",
-        "SoftmaxCrossEntropyLoss",
-        "torch.nn.functional.cross_entropy (probability targets)",
-    ),
-    (
-        "sparse_softmax_cross_entropy",
-        "loss",
-        "classification",
-        "SparseSoftmaxCrossEntropyLoss",
-        "torch.nn.functional.cross_entropy (class indices)",
-    ),
-    (
-        "sigmoid_focal_loss",
-        "loss",
-        "classification",
-        "SigmoidFocalLoss",
-        "torchvision.ops.sigmoid_focal_loss; Lin et al. 2017",
-    ),
-    (
-        "softmax_focal_loss",
-        "loss",
-        "classification",
-        "SoftmaxFocalLoss",
-        "Lin et al. 2017, Focal Loss for Dense Object Detection",
-    ),
-    ("hinge_loss", "loss", "classification", "HingeLoss", "tf.compat.v1.losses.hinge_loss"),
-    (
-        "squared_hinge_loss",
-        "loss",
-        "classification",
-        "SquaredHingeLoss",
-        "keras.losses.squared_hinge",
-    ),
-    (
-        "multiclass_hinge_loss",
-        "loss",
-        "classification",
-        "MulticlassHingeLoss",
-        "Crammer & Singer 2001; Weston & Watkins 1999",
-    ),
-    ("kl_divergence", "loss", "classification", "KLDivergence", "torch.nn.functional.kl_div"),
-    ("dice_loss", "loss", "segmentation", "DiceLoss", "Milletari et al. 2016 (V-Net); MONAI"),
-    ("jaccard_loss", "loss", "segmentation", "JaccardLoss", "Rahman & Wang 2016 (soft IoU)"),
-    ("tversky_loss", "loss", "segmentation", "TverskyLoss", "Salehi et al. 2017"),
-    ("dice_coefficient", "op", "segmentation", "", "the survey's dice_coefficient"),
-    ("overlap_statistics", "statistic", "segmentation", "", "soft TP/FP/FN sums (MONAI)"),
-    ("overlap_score", "statistic", "segmentation", "", "Tversky index of TP/FP/FN sums"),
-    ("iou_loss", "loss", "boxes", "IoULoss", "torchvision.ops (1 - IoU)"),
-    (
-        "generalized_box_iou_loss",
-        "loss",
-        "boxes",
-        "GeneralizedBoxIoULoss",
-        "torchvision.ops.generalized_box_iou_loss; Rezatofighi et al. 2019",
-    ),
-    (
-        "distance_box_iou_loss",
-        "loss",
-        "boxes",
-        "DistanceBoxIoULoss",
-        "torchvision.ops.distance_box_iou_loss; Zheng et al. 2020",
-    ),
-    (
-        "complete_box_iou_loss",
-        "loss",
-        "boxes",
-        "CompleteBoxIoULoss",
-        "torchvision.ops.complete_box_iou_loss; Zheng et al. 2020",
-    ),
-    ("box_iou", "op", "boxes", "", "torchvision.ops.box_iou"),
-    ("generalized_box_iou", "op", "boxes", "", "torchvision.ops.generalized_box_iou"),
-    ("distance_box_iou", "op", "boxes", "", "torchvision.ops.distance_box_iou"),
-    ("complete_box_iou", "op", "boxes", "", "torchvision.ops.complete_box_iou"),
-    ("nms", "op", "boxes", "", "torchvision.ops.nms; DIoU-NMS of Zheng et al. 2020"),
-    ("batched_nms", "op", "boxes", "", "torchvision.ops.batched_nms"),
-    ("box_convert", "op", "boxes", "", "torchvision.ops.box_convert"),
-    ("ctc_loss", "loss", "sequence", "CTCLoss", "torch.nn.functional.ctc_loss; Graves et al. 2006"),
-    ("ctc_greedy_decode", "decoder", "sequence", "", "tf.nn.ctc_greedy_decoder"),
-    ("ctc_beam_search_decode", "decoder", "sequence", "", "tf.nn.ctc_beam_search_decoder"),
-    ("CTCDecoding", "type", "sequence", "", "tf.nn.ctc_greedy_decoder outputs"),
-    ("edit_distance", "loss", "sequence", "EditDistance", "tf.edit_distance"),
-    (
-        "large_margin_softmax_loss",
-        "loss",
-        "embedding",
-        "LargeMarginSoftmaxLoss",
-        "Liu et al. 2016, Large-Margin Softmax Loss",
-    ),
-    ("large_margin_psi", "op", "embedding", "", "Liu et al. 2016, psi(theta)"),
-    ("sphereface_loss", "loss", "embedding", "SphereFaceLoss", "Liu et al. 2017, SphereFace"),
-    ("cosface_loss", "loss", "embedding", "CosFaceLoss", "Wang et al. 2018, CosFace"),
-    ("arcface_loss", "loss", "embedding", "ArcFaceLoss", "Deng et al. 2019, ArcFace"),
-    ("center_loss", "loss", "embedding", "CenterLoss", "Wen et al. 2016, centre loss"),
-    (
-        "center_update_statistics",
-        "statistic",
-        "embedding",
-        "",
-        "Wen et al. 2016, centre update (statistics)",
-    ),
-    ("apply_center_update", "statistic", "embedding", "", "Wen et al. 2016, centre update rule"),
-)
+# The native entries by [family]: name | kind | module twin in losskit.nn ("-": none) | reference
+# (``F`` is torch.nn.functional).
+_NATIVE = """
+[regression]
+mse_loss | loss | MSELoss | torch.nn.functional.mse_loss
+mae_loss | loss | MAELoss | torch.nn.functional.l1_loss
+l1_loss | loss | L1Loss | the survey's L1 loss (sum of |e| along dim)
+l2_loss | loss | L2Loss | the survey's L2 loss (sqrt of sum e^2)
+huber_loss | loss | HuberLoss | torch.nn.functional.huber_loss
+smooth_l1_loss | loss | SmoothL1Loss | torch.nn.functional.smooth_l1_loss
+log_cosh_loss | loss | LogCoshLoss | keras.losses.log_cosh
+quantile_loss | loss | QuantileLoss | Koenker & Bassett 1978 (pinball)
+msle_loss | loss | MSLELoss | keras.losses.mean_squared_logarithmic_error
+mape_loss | loss | MAPELoss | keras.losses.mean_absolute_percentage_error
+poisson_loss | loss | PoissonLoss | torch.nn.functional.poisson_nll_loss
+cosine_similarity_loss | loss | CosineSimilarityLoss | 1 - torch.nn.functional.cosine_similarity
+[classification]
+sigmoid_cross_entropy | loss | SigmoidCrossEntropyLoss | tf.losses.sigmoid_cross_entropy (TF1)
+binary_cross_entropy | loss | BinaryCrossEntropyLoss | F.binary_cross_entropy
+balanced_sigmoid_cross_entropy | loss | BalancedSigmoidCrossEntropyLoss | Xie & Tu 2015 (HED)
+softmax_cross_entropy | loss | SoftmaxCrossEntropyLoss | F.cross_entropy (probabilities)
+sparse_softmax_cross_entropy | loss | SparseSoftmaxCrossEntropyLoss | F.cross_entropy (indices)
+sigmoid_focal_loss | loss | SigmoidFocalLoss | torchvision.ops; Lin et al. 2017
+softmax_focal_loss | loss | SoftmaxFocalLoss | Lin et al. 2017 (focal loss)
+hinge_loss | loss | HingeLoss | tf.compat.v1.losses.hinge_loss
+squared_hinge_loss | loss | SquaredHingeLoss | keras.losses.squared_hinge
+multiclass_hinge_loss | loss | MulticlassHingeLoss | Crammer & Singer 2001; Weston 1999
+kl_divergence | loss | KLDivergence | torch.nn.functional.kl_div
+[segmentation]
+dice_loss | loss | DiceLoss | Milletari et al. 2016 (V-Net); MONAI
+jaccard_loss | loss | JaccardLoss | Rahman & Wang 2016 (soft IoU)
+tversky_loss | loss | TverskyLoss | Salehi et al. 2017
+dice_coefficient | op | - | the survey's dice_coefficient
+overlap_statistics | statistic | - | soft TP/FP/FN sums (MONAI)
+overlap_score | statistic | - | Tversky index of TP/FP/FN sums
+[boxes]
+iou_loss | loss | IoULoss | torchvision.ops (1 - IoU)
+generalized_box_iou_loss | loss | GeneralizedBoxIoULoss | torchvision.ops; Rezatofighi 2019
+distance_box_iou_loss | loss | DistanceBoxIoULoss | torchvision.ops; Zheng 2020
+complete_box_iou_loss | loss | CompleteBoxIoULoss | torchvision.ops; Zheng 2020
+box_iou | op | - | torchvision.ops.box_iou
+generalized_box_iou | op | - | torchvision.ops.generalized_box_iou
+distance_box_iou | op | - | torchvision.ops.distance_box_iou
+complete_box_iou | op | - | torchvision.ops.complete_box_iou
+nms | op | - | torchvision.ops.nms; DIoU-NMS of Zheng et al. 2020
+batched_nms | op | - | torchvision.ops.batched_nms
+box_convert | op | - | torchvision.ops.box_convert
+[sequence]
+ctc_loss | loss | CTCLoss | torch.nn.functional.ctc_loss; Graves et al. 2006
+ctc_greedy_decode | decoder | - | tf.nn.ctc_greedy_decoder
+ctc_beam_search_decode | decoder | - | tf.nn.ctc_beam_search_decoder
+CTCDecoding | type | - | tf.nn.ctc_greedy_decoder outputs
+edit_distance | loss | EditDistance | tf.edit_distance
+[embedding]
+large_margin_softmax_loss | loss | LargeMarginSoftmaxLoss | Liu et al. 2016 (L-Softmax)
+large_margin_psi | op | - | Liu et al. 2016, psi(theta)
+sphereface_loss | loss | SphereFaceLoss | Liu et al. 2017, SphereFace
+cosface_loss | loss | CosFaceLoss | Wang et al. 2018, CosFace
+arcface_loss | loss | ArcFaceLoss | Deng et al. 2019, ArcFace
+center_loss | loss | CenterLoss | Wen et al. 2016, centre loss
+center_update_statistics | statistic | - | Wen et al. 2016, centre update (statistics)
+apply_center_update | statistic | - | Wen et al. 2016, centre update rule
+"""
 
 
 def _catalogue_native() -> None:
-    for name, kind, family, module, reference in _NATIVE:
+    family = ""
+    for row in _NATIVE.strip().splitlines():
+        if row.startswith("["):
+            family = row.strip("[]")
+            continue
+        name, kind, module, reference = (cell.strip() for cell in row.split("|", 3))
+        module = "" if module == "-" else module
         obj = getattr(F, name, None)
         if obj is None:  # a name of a later release of this table: not public here
             continue

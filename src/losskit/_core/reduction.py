@@ -28,7 +28,7 @@ still connected to the autograd graph, never NaN.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, get_args
 
 import torch
 from torch import Tensor
@@ -65,13 +65,7 @@ REDUCTIONS: tuple[str, ...] = ("none", "mean", "sum")
 WeightedReduction = Literal["none", "sum", "mean", "sum_over_batch_size", "sum_by_nonzero_weights"]
 """Reduction modes of TensorFlow's ``tf.compat.v1.losses.Reduction`` (lower case)."""
 
-TF_REDUCTIONS: tuple[str, ...] = (
-    "none",
-    "sum",
-    "mean",
-    "sum_over_batch_size",
-    "sum_by_nonzero_weights",
-)
+TF_REDUCTIONS: tuple[str, ...] = get_args(WeightedReduction)
 """TensorFlow-1's table (``tf.compat.v1.losses.Reduction``, lower case)."""
 
 WEIGHTED_REDUCTIONS = TF_REDUCTIONS
@@ -79,13 +73,7 @@ WEIGHTED_REDUCTIONS = TF_REDUCTIONS
 KerasReduction = Literal["sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none"]
 """Reduction modes of Keras 3 (``keras.losses.Loss(reduction=...)``)."""
 
-KERAS_REDUCTIONS: tuple[str, ...] = (
-    "sum_over_batch_size",
-    "sum",
-    "mean",
-    "mean_with_sample_weight",
-    "none",
-)
+KERAS_REDUCTIONS: tuple[str, ...] = get_args(KerasReduction)
 """Keras 3's table. A separate table from TensorFlow-1's: Keras' ``"mean"`` divides by the number
 of elements (it is ``"sum_over_batch_size"``), TensorFlow-1's ``"mean"`` by the summed weights."""
 
