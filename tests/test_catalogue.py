@@ -11,7 +11,7 @@ import pytest
 
 import losskit
 from losskit import catalogue
-from losskit._core.registry import all_specs
+from specs import all_specs
 
 ENTRIES = catalogue.entries()
 NAMES = {e.name for e in ENTRIES}

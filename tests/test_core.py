@@ -16,6 +16,7 @@ from losskit._core import checks
 from losskit._core.dtypes import compute_dtype, to_compute
 from losskit._core.reduction import apply_weight, reduce_loss, reduce_weighted, safe_divide
 from losskit.cli import main
+from specs import all_specs, get_spec
 
 DATA = Path(__file__).parent / "data"
 
@@ -101,15 +102,15 @@ def test_check_messages_follow_one_style() -> None:
 
 
 def test_registry_lookup() -> None:
-    assert losskit.get_spec("huber_loss").functional is losskit.huber_loss
+    assert get_spec("huber_loss").functional is losskit.huber_loss
     with pytest.raises(KeyError, match="unknown loss 'nope'; known losses: "):
-        losskit.get_spec("nope")
+        get_spec("nope")
 
 
 def test_cli_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    for spec in losskit.all_specs():
+    for spec in all_specs():
         assert spec.name in out
     assert main(["list", "--json", "--family", "regression"]) == 0
     rows = json.loads(capsys.readouterr().out)

@@ -18,7 +18,6 @@ Example:
 from . import catalogue, functional, nn
 from ._core.checks import is_validation_enabled, set_validation, validation
 from ._core.reduction import REDUCTIONS, Reduction
-from ._core.registry import all_specs, get_spec
 from .functional import *  # noqa: F403
 
 __version__ = "0.1.0"
@@ -27,10 +26,8 @@ __all__ = [
     "REDUCTIONS",
     "Reduction",
     "__version__",
-    "all_specs",
     "catalogue",
     "functional",
-    "get_spec",
     "is_validation_enabled",
     "nn",
     "set_validation",

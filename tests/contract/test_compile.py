@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import losskit
-from losskit._core.registry import REGISTRY_MODULES, LossSpec, Sample, all_specs
+from specs import REGISTRY_MODULES, LossSpec, Sample, all_specs
 
 CPU = torch.device("cpu")
 

@@ -17,7 +17,7 @@ import pytest
 import torch
 
 import losskit
-from losskit._core.registry import LossSpec, Sample, all_specs
+from specs import LossSpec, Sample, all_specs
 
 SPECS = all_specs()
 CPU = torch.device("cpu")

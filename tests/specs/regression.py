@@ -6,10 +6,11 @@ import torch
 import torch.nn.functional as tF
 from torch import Tensor
 
-from .. import functional as F
-from .. import nn
-from .._core.registry import ErrorCase, LossSpec, Sample, register
+from losskit import functional as F
+from losskit import nn
+
 from ._common import pair_sampler, pointwise_errors
+from ._spec import ErrorCase, LossSpec, Sample, register
 
 
 def _against_zero(x: Tensor) -> tuple[Tensor, Tensor]:

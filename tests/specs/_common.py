@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .._core.registry import ErrorCase, Sample, SampleFn
+from ._spec import ErrorCase, Sample, SampleFn
 
 __all__ = ["input_and_target", "pair_sampler", "pointwise_errors", "randn", "uniform"]
 

@@ -7,11 +7,12 @@ import torch.nn.functional as tF
 from torch import Tensor
 from torch.distributions import Normal
 
-from .. import functional as F
-from .. import nn
-from .._core.registry import ErrorCase, LossSpec, Sample, register
-from ..functional.divergence import KL_REDUCTIONS
+from losskit import functional as F
+from losskit import nn
+from losskit.functional.divergence import KL_REDUCTIONS
+
 from ._common import randn
+from ._spec import ErrorCase, LossSpec, Sample, register
 
 _FN = "kl_divergence"
 

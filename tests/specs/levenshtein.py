@@ -7,9 +7,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .. import nn
-from .._core.registry import ErrorCase, LossSpec, Sample, register
-from ..functional.levenshtein import edit_distance
+from losskit import nn
+from losskit.functional.levenshtein import edit_distance
+
+from ._spec import ErrorCase, LossSpec, Sample, register
 
 _FN = "edit_distance"
 _L_HYP, _L_TRUTH, _ALPHABET = 9, 7, 4

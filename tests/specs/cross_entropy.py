@@ -6,10 +6,11 @@ import torch
 import torch.nn.functional as tF
 from torch import Tensor
 
-from .. import functional as F
-from .. import nn
-from .._core.registry import ErrorCase, LossSpec, Sample, register
+from losskit import functional as F
+from losskit import nn
+
 from ._common import pointwise_errors, randn, uniform
+from ._spec import ErrorCase, LossSpec, Sample, register
 
 _CPU = torch.device("cpu")
 _F64 = torch.float64

@@ -6,10 +6,11 @@ import torch
 import torch.nn.functional as tF
 from torch import Tensor
 
-from .. import functional as F
-from .. import nn
-from .._core.registry import ErrorCase, LossSpec, Sample, register
+from losskit import functional as F
+from losskit import nn
+
 from ._common import pointwise_errors, randn
+from ._spec import ErrorCase, LossSpec, Sample, register
 
 
 def _binary_sample(

@@ -14,10 +14,11 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .. import functional as F
-from .. import nn as lnn
-from .._core.registry import ErrorCase, LossSpec, Sample, SampleFn, register
+from losskit import functional as F
+from losskit import nn as lnn
+
 from ._common import input_and_target, randn
+from ._spec import ErrorCase, LossSpec, Sample, SampleFn, register
 
 _IN, _CLASSES = 5, 4
 

@@ -9,10 +9,11 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from .. import functional as F
-from .. import nn
-from .._core.registry import ErrorCase, LossSpec, Sample, SampleFn, register
+from losskit import functional as F
+from losskit import nn
+
 from ._common import pointwise_errors
+from ._spec import ErrorCase, LossSpec, Sample, SampleFn, register
 
 
 def _random_boxes(gen: torch.Generator, shape: tuple[int, ...]) -> Tensor:

@@ -1,23 +1,25 @@
-"""The registry of every loss: name -> functional, module, reference, sample inputs.
+"""The test specs of every catalogued loss: sample inputs, error table, reference, flags.
 
 The contract tests (``tests/contract``) run every registered loss through the shared checks, and
 the command line lists, plots and benchmarks what is registered here. A loss that is not in the
 registry is not part of losskit.
 
-Each module under ``losskit._registry`` (one per functional module) builds its
-:class:`LossSpec` entries and calls :func:`register`; :func:`all_specs` imports those modules
-on first use.
+These specs are test-only data (as torch keeps ``SampleInput``/``ErrorInput`` in
+``torch.testing._internal``): they live in the test tree, keyed by the catalogue's names
+(:mod:`losskit.catalogue`). Each module of this package (one per functional module) builds its
+:class:`LossSpec` entries and calls :func:`register`; :func:`all_specs` imports them all.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import Tensor, nn
+
+from losskit.catalogue import FAMILIES
 
 __all__ = [
     "FAMILIES",
@@ -30,15 +32,6 @@ __all__ = [
     "register",
 ]
 
-FAMILIES: tuple[str, ...] = (
-    "regression",
-    "classification",
-    "segmentation",
-    "boxes",
-    "sequence",
-    "embedding",
-)
-"""Families of losses, in the order the command line lists them."""
 
 REGISTRY_MODULES: tuple[str, ...] = (
     "regression",
@@ -53,7 +46,7 @@ REGISTRY_MODULES: tuple[str, ...] = (
     "margin",
     "center",
 )
-"""Modules of ``losskit._registry`` (one per functional module) that hold the entries."""
+"""Modules of this package (one per functional module) that hold the specs."""
 
 
 @dataclass(frozen=True)
@@ -176,8 +169,20 @@ def _load() -> None:
     global _LOADED
     if _LOADED:
         return
-    for module in REGISTRY_MODULES:
-        importlib.import_module(f"losskit._registry.{module}")
+    from . import (  # noqa: F401  (each module registers its specs)
+        boxes,
+        center,
+        cross_entropy,
+        ctc,
+        dice,
+        divergence,
+        focal,
+        hinge,
+        levenshtein,
+        margin,
+        regression,
+    )
+
     _LOADED = True
 
 

@@ -6,9 +6,10 @@ import torch
 import torch.nn.functional as tF
 from torch import Tensor
 
-from .. import functional as F
-from .. import nn
-from .._core.registry import ErrorCase, LossSpec, Sample, register
+from losskit import functional as F
+from losskit import nn
+
+from ._spec import ErrorCase, LossSpec, Sample, register
 
 _FRAMES, _CLASSES, _WIDTH = 6, 4, 3
 

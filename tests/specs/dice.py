@@ -8,10 +8,11 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .. import functional as F
-from .. import nn
-from .._core.registry import ErrorCase, LossSpec, Sample, register
+from losskit import functional as F
+from losskit import nn
+
 from ._common import randn, uniform
+from ._spec import ErrorCase, LossSpec, Sample, register
 
 _CPU = torch.device("cpu")
 _F64 = torch.float64

@@ -5,10 +5,11 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .. import functional as F
-from .. import nn as lnn
-from .._core.registry import ErrorCase, LossSpec, Sample, register
+from losskit import functional as F
+from losskit import nn as lnn
+
 from ._common import input_and_target, randn
+from ._spec import ErrorCase, LossSpec, Sample, register
 
 _DIM, _CLASSES = 3, 4
 

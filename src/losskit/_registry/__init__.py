@@ -1,1 +1,0 @@
-"""Registry entries, one module per family (see ``losskit._core.registry``)."""
