@@ -1,10 +1,11 @@
 """``Loss``: the base of every ``losskit.nn`` module.
 
-A module twin stores the options of its functional and delegates ``forward`` to it. Tensor options
+A module twin stores the options of its functional; its explicit ``forward(self, input, target,
+...)`` delegates to :meth:`Loss._call`. Tensor options
 (class weights, ``pos_weight``, ...) are registered as buffers so that they follow ``.to()``,
 ``.cuda()`` and ``state_dict``; every other option is kept as a plain attribute and shown by
-``repr``. Keyword arguments given to ``forward`` override the stored options for that call (for
-example a per-batch ``weight``).
+``repr``. Per-call tensors that ``forward`` names (a per-batch ``weight``, sequence lengths) are
+passed through when given.
 """
 
 from __future__ import annotations
@@ -56,9 +57,11 @@ class Loss(nn.Module):
         opts["reduction"] = self.reduction
         return opts
 
-    def forward(self, *args: Any, **overrides: Any) -> Tensor:
-        """Call the functional with the stored options; keyword arguments override them."""
-        return type(self).function(*args, **{**self.options(), **overrides})
+    def _call(self, *args: Any, **overrides: Any) -> Tensor:
+        """Call the functional with the stored options; keyword arguments that are not ``None``
+        override them for this call. Subclasses spell out ``forward`` and delegate here."""
+        given = {name: value for name, value in overrides.items() if value is not None}
+        return type(self).function(*args, **{**self.options(), **given})
 
     def extra_repr(self) -> str:
         parts = []

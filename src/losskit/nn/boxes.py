@@ -5,6 +5,8 @@ Shape: ``input`` and ``target`` ``(..., 4)``; output a scalar, or ``(...)`` for 
 
 from __future__ import annotations
 
+from torch import Tensor
+
 from .. import functional as F
 from .._core.module import Loss
 
@@ -39,6 +41,10 @@ class IoULoss(Loss):
     ) -> None:
         super().__init__(reduction=reduction, box_format=box_format, eps=eps, validate=validate)
 
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        """Call :func:`losskit.iou_loss` with this module's options."""
+        return self._call(input, target, weight=weight)
+
 
 class GeneralizedBoxIoULoss(Loss):
     """GIoU loss of aligned box pairs; see :func:`losskit.generalized_box_iou_loss`.
@@ -64,6 +70,10 @@ class GeneralizedBoxIoULoss(Loss):
     ) -> None:
         super().__init__(reduction=reduction, box_format=box_format, eps=eps, validate=validate)
 
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        """Call :func:`losskit.generalized_box_iou_loss` with this module's options."""
+        return self._call(input, target, weight=weight)
+
 
 class DistanceBoxIoULoss(Loss):
     """DIoU loss of aligned box pairs; see :func:`losskit.distance_box_iou_loss`.
@@ -83,6 +93,10 @@ class DistanceBoxIoULoss(Loss):
     ) -> None:
         super().__init__(reduction=reduction, box_format=box_format, eps=eps, validate=validate)
 
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        """Call :func:`losskit.distance_box_iou_loss` with this module's options."""
+        return self._call(input, target, weight=weight)
+
 
 class CompleteBoxIoULoss(Loss):
     """CIoU loss of aligned box pairs; see :func:`losskit.complete_box_iou_loss`.
@@ -101,3 +115,7 @@ class CompleteBoxIoULoss(Loss):
         validate: bool | None = None,
     ) -> None:
         super().__init__(reduction=reduction, box_format=box_format, eps=eps, validate=validate)
+
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        """Call :func:`losskit.complete_box_iou_loss` with this module's options."""
+        return self._call(input, target, weight=weight)

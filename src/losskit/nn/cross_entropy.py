@@ -47,6 +47,10 @@ class SigmoidCrossEntropyLoss(Loss):
             label_smoothing=label_smoothing,
         )
 
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """Call :func:`losskit.sigmoid_cross_entropy` with this module's options."""
+        return self._call(input, target)
+
 
 class BinaryCrossEntropyLoss(Loss):
     """Binary cross-entropy on probabilities; see :func:`losskit.binary_cross_entropy`.
@@ -69,6 +73,10 @@ class BinaryCrossEntropyLoss(Loss):
         validate: bool | None = None,
     ) -> None:
         super().__init__(reduction=reduction, weight=weight, validate=validate)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """Call :func:`losskit.binary_cross_entropy` with this module's options."""
+        return self._call(input, target)
 
 
 class BalancedSigmoidCrossEntropyLoss(Loss):
@@ -94,6 +102,10 @@ class BalancedSigmoidCrossEntropyLoss(Loss):
         reduction: str = "mean",
     ) -> None:
         super().__init__(reduction=reduction, beta=beta, weight=weight)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """Call :func:`losskit.balanced_sigmoid_cross_entropy` with this module's options."""
+        return self._call(input, target)
 
 
 class SoftmaxCrossEntropyLoss(Loss):
@@ -121,6 +133,10 @@ class SoftmaxCrossEntropyLoss(Loss):
         super().__init__(
             reduction=reduction, dim=dim, weight=weight, label_smoothing=label_smoothing
         )
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """Call :func:`losskit.softmax_cross_entropy` with this module's options."""
+        return self._call(input, target)
 
 
 class SparseSoftmaxCrossEntropyLoss(Loss):
@@ -156,3 +172,7 @@ class SparseSoftmaxCrossEntropyLoss(Loss):
             label_smoothing=label_smoothing,
             validate=validate,
         )
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """Call :func:`losskit.sparse_softmax_cross_entropy` with this module's options."""
+        return self._call(input, target)

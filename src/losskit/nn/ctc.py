@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from torch import Tensor
+
 from .. import functional as F
 from .._core.module import Loss
 
@@ -48,3 +52,13 @@ class CTCLoss(Loss):
             batch_first=batch_first,
             validate=validate,
         )
+
+    def forward(
+        self,
+        log_probs: Tensor,
+        targets: Tensor,
+        input_lengths: Tensor | Sequence[int],
+        target_lengths: Tensor | Sequence[int],
+    ) -> Tensor:
+        """Call :func:`losskit.ctc_loss` with this module's options."""
+        return self._call(log_probs, targets, input_lengths, target_lengths)

@@ -56,6 +56,10 @@ class DiceLoss(Loss):
             validate=validate,
         )
 
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        """Call :func:`losskit.dice_loss` with this module's options."""
+        return self._call(input, target, weight=weight)
+
 
 class JaccardLoss(Loss):
     """Jaccard (soft IoU) loss; see :func:`losskit.jaccard_loss`.
@@ -96,6 +100,10 @@ class JaccardLoss(Loss):
             class_weight=class_weight,
             validate=validate,
         )
+
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        """Call :func:`losskit.jaccard_loss` with this module's options."""
+        return self._call(input, target, weight=weight)
 
 
 class TverskyLoss(Loss):
@@ -140,3 +148,7 @@ class TverskyLoss(Loss):
             class_weight=class_weight,
             validate=validate,
         )
+
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        """Call :func:`losskit.tversky_loss` with this module's options."""
+        return self._call(input, target, weight=weight)

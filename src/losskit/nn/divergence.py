@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from torch import Tensor
+from torch.distributions import Distribution
+
 from .. import functional as F
 from .._core.module import Loss
 from ..functional.divergence import KL_REDUCTIONS
@@ -46,3 +49,12 @@ class KLDivergence(Loss):
             allow_nan_stats=allow_nan_stats,
             validate=validate,
         )
+
+    def forward(
+        self,
+        input: Tensor | Distribution,
+        target: Tensor | Distribution,
+        weight: Tensor | None = None,
+    ) -> Tensor:
+        """Call :func:`losskit.kl_divergence` with this module's options."""
+        return self._call(input, target, weight=weight)

@@ -33,6 +33,10 @@ class SigmoidFocalLoss(Loss):
     ) -> None:
         super().__init__(reduction=reduction, alpha=alpha, gamma=gamma, weight=weight)
 
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """Call :func:`losskit.sigmoid_focal_loss` with this module's options."""
+        return self._call(input, target)
+
 
 class SoftmaxFocalLoss(Loss):
     """Multi-class focal loss with integer labels; see :func:`losskit.softmax_focal_loss`.
@@ -70,3 +74,7 @@ class SoftmaxFocalLoss(Loss):
             weight=weight,
             validate=validate,
         )
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """Call :func:`losskit.softmax_focal_loss` with this module's options."""
+        return self._call(input, target)

@@ -34,6 +34,10 @@ class HingeLoss(Loss):
     ) -> None:
         super().__init__(reduction=reduction, margin=margin, labels=labels, validate=validate)
 
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        """Call :func:`losskit.hinge_loss` with this module's options."""
+        return self._call(input, target, weight=weight)
+
 
 class SquaredHingeLoss(Loss):
     """Squared binary hinge loss; see :func:`losskit.squared_hinge_loss`.
@@ -57,6 +61,10 @@ class SquaredHingeLoss(Loss):
         validate: bool | None = None,
     ) -> None:
         super().__init__(reduction=reduction, margin=margin, labels=labels, validate=validate)
+
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        """Call :func:`losskit.squared_hinge_loss` with this module's options."""
+        return self._call(input, target, weight=weight)
 
 
 class MulticlassHingeLoss(Loss):
@@ -97,3 +105,7 @@ class MulticlassHingeLoss(Loss):
             weight=weight,
             validate=validate,
         )
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """Call :func:`losskit.multiclass_hinge_loss` with this module's options."""
+        return self._call(input, target)

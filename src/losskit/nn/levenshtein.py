@@ -54,7 +54,7 @@ class EditDistance(Loss):
         weight: Tensor | None = None,
     ) -> Tensor:
         """Distances of a batch; arguments as for :func:`losskit.edit_distance`."""
-        return super().forward(
+        return self._call(
             hypothesis,
             truth,
             hypothesis_lengths=hypothesis_lengths,

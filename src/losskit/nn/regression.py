@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from torch import Tensor
+
 from .. import functional as F
 from .._core.module import Loss
 
@@ -37,6 +39,10 @@ class MSELoss(Loss):
     def __init__(self, *, reduction: str = "mean") -> None:
         super().__init__(reduction=reduction)
 
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        """Call :func:`losskit.mse_loss` with this module's options."""
+        return self._call(input, target, weight=weight)
+
 
 class MAELoss(Loss):
     """Mean absolute error; see :func:`losskit.mae_loss`.
@@ -48,6 +54,10 @@ class MAELoss(Loss):
 
     def __init__(self, *, reduction: str = "mean") -> None:
         super().__init__(reduction=reduction)
+
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        """Call :func:`losskit.mae_loss` with this module's options."""
+        return self._call(input, target, weight=weight)
 
 
 class L1Loss(Loss):
@@ -62,6 +72,10 @@ class L1Loss(Loss):
     def __init__(self, *, dim: int | None = -1, reduction: str = "mean") -> None:
         super().__init__(reduction=reduction, dim=dim)
 
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        """Call :func:`losskit.l1_loss` with this module's options."""
+        return self._call(input, target, weight=weight)
+
 
 class L2Loss(Loss):
     """L2 distance along ``dim``; see :func:`losskit.l2_loss`.
@@ -73,6 +87,10 @@ class L2Loss(Loss):
 
     def __init__(self, *, dim: int | None = -1, reduction: str = "mean") -> None:
         super().__init__(reduction=reduction, dim=dim)
+
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        """Call :func:`losskit.l2_loss` with this module's options."""
+        return self._call(input, target, weight=weight)
 
 
 class HuberLoss(Loss):
@@ -86,6 +104,10 @@ class HuberLoss(Loss):
     def __init__(self, *, delta: float = 1.0, reduction: str = "mean") -> None:
         super().__init__(reduction=reduction, delta=delta)
 
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        """Call :func:`losskit.huber_loss` with this module's options."""
+        return self._call(input, target, weight=weight)
+
 
 class SmoothL1Loss(Loss):
     """Smooth L1 loss; see :func:`losskit.smooth_l1_loss`.
@@ -97,6 +119,10 @@ class SmoothL1Loss(Loss):
 
     def __init__(self, *, beta: float = 1.0, reduction: str = "mean") -> None:
         super().__init__(reduction=reduction, beta=beta)
+
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        """Call :func:`losskit.smooth_l1_loss` with this module's options."""
+        return self._call(input, target, weight=weight)
 
 
 class LogCoshLoss(Loss):
@@ -110,6 +136,10 @@ class LogCoshLoss(Loss):
     def __init__(self, *, reduction: str = "mean") -> None:
         super().__init__(reduction=reduction)
 
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        """Call :func:`losskit.log_cosh_loss` with this module's options."""
+        return self._call(input, target, weight=weight)
+
 
 class QuantileLoss(Loss):
     """Quantile (pinball) loss; see :func:`losskit.quantile_loss`.
@@ -121,6 +151,10 @@ class QuantileLoss(Loss):
 
     def __init__(self, *, q: float = 0.5, reduction: str = "mean") -> None:
         super().__init__(reduction=reduction, q=q)
+
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        """Call :func:`losskit.quantile_loss` with this module's options."""
+        return self._call(input, target, weight=weight)
 
 
 class MSLELoss(Loss):
@@ -134,6 +168,10 @@ class MSLELoss(Loss):
     def __init__(self, *, reduction: str = "mean", validate: bool | None = None) -> None:
         super().__init__(reduction=reduction, validate=validate)
 
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        """Call :func:`losskit.msle_loss` with this module's options."""
+        return self._call(input, target, weight=weight)
+
 
 class MAPELoss(Loss):
     """Mean absolute percentage error; see :func:`losskit.mape_loss`.
@@ -145,6 +183,10 @@ class MAPELoss(Loss):
 
     def __init__(self, *, eps: float = 1e-7, reduction: str = "mean") -> None:
         super().__init__(reduction=reduction, eps=eps)
+
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        """Call :func:`losskit.mape_loss` with this module's options."""
+        return self._call(input, target, weight=weight)
 
 
 class PoissonLoss(Loss):
@@ -168,6 +210,10 @@ class PoissonLoss(Loss):
             reduction=reduction, log_input=log_input, full=full, eps=eps, validate=validate
         )
 
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        """Call :func:`losskit.poisson_loss` with this module's options."""
+        return self._call(input, target, weight=weight)
+
 
 class CosineSimilarityLoss(Loss):
     """One minus cosine similarity; see :func:`losskit.cosine_similarity_loss`.
@@ -179,3 +225,7 @@ class CosineSimilarityLoss(Loss):
 
     def __init__(self, *, dim: int = -1, eps: float = 1e-8, reduction: str = "mean") -> None:
         super().__init__(reduction=reduction, dim=dim, eps=eps)
+
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        """Call :func:`losskit.cosine_similarity_loss` with this module's options."""
+        return self._call(input, target, weight=weight)
