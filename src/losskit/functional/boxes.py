@@ -472,7 +472,19 @@ def _pairwise(
     return _box_metric(b1.unsqueeze(-2), b2.unsqueeze(-3), kind, eps, False)
 
 
-_PAIRWISE_DOC = """
+def box_iou(
+    boxes1: Tensor,
+    boxes2: Tensor,
+    *,
+    box_format: str = "xyxy",
+    eps: float = 1e-7,
+    validate: bool | None = None,
+) -> Tensor:
+    r"""Pairwise intersection over union (torchvision's ``box_iou``).
+
+    .. math::
+
+        \mathrm{IoU}_{nm} = \frac{|B_n \cap B'_m|}{|B_n \cup B'_m| + \epsilon}
 
     Args:
         boxes1: ``(..., N, 4)`` boxes (any real dtype; integers are computed in float32).
@@ -489,36 +501,15 @@ _PAIRWISE_DOC = """
         ValueError: a shape is not ``(..., N, 4)``, batch dimensions do not broadcast, an unknown
             ``box_format``, ``eps < 0``, or (validation on) an invalid box.
         TypeError: boxes are not real tensors.
-"""
 
-
-def box_iou(
-    boxes1: Tensor,
-    boxes2: Tensor,
-    *,
-    box_format: str = "xyxy",
-    eps: float = 1e-7,
-    validate: bool | None = None,
-) -> Tensor:
-    return _pairwise("box_iou", boxes1, boxes2, _IOU, box_format, eps, validate)
-
-
-box_iou.__doc__ = (
-    r"""Pairwise intersection over union (torchvision's ``box_iou``).
-
-    .. math::
-
-        \mathrm{IoU}_{nm} = \frac{|B_n \cap B'_m|}{|B_n \cup B'_m| + \epsilon}
-"""
-    + _PAIRWISE_DOC
-    + r"""
     Example:
         >>> a = torch.tensor([[0.0, 0.0, 2.0, 2.0]])
         >>> b = torch.tensor([[1.0, 1.0, 3.0, 3.0], [0.0, 0.0, 2.0, 2.0], [5.0, 5.0, 6.0, 6.0]])
         >>> box_iou(a, b)
         tensor([[0.1429, 1.0000, 0.0000]])
+
     """
-)
+    return _pairwise("box_iou", boxes1, boxes2, _IOU, box_format, eps, validate)
 
 
 def generalized_box_iou(
@@ -529,10 +520,6 @@ def generalized_box_iou(
     eps: float = 1e-7,
     validate: bool | None = None,
 ) -> Tensor:
-    return _pairwise("generalized_box_iou", boxes1, boxes2, _GIOU, box_format, eps, validate)
-
-
-generalized_box_iou.__doc__ = (
     r"""Pairwise generalized IoU (Rezatofighi et al. 2019), in ``(-1, 1]``.
 
     .. math::
@@ -540,9 +527,23 @@ generalized_box_iou.__doc__ = (
         \mathrm{GIoU}_{nm} = \mathrm{IoU}_{nm} - \frac{|C_{nm}| - U_{nm}}{|C_{nm}| + \epsilon}
 
     with :math:`C_{nm}` the smallest box enclosing both.
-"""
-    + _PAIRWISE_DOC
-    + r"""
+
+    Args:
+        boxes1: ``(..., N, 4)`` boxes (any real dtype; integers are computed in float32).
+        boxes2: ``(..., M, 4)`` boxes; leading dimensions broadcast with ``boxes1``'s.
+        box_format: ``"xyxy"`` (default), ``"xywh"`` or ``"cxcywh"``.
+        eps: added to the denominators (see :mod:`losskit.functional.boxes`), ``>= 0``.
+        validate: check that every box has ``x2 >= x1`` and ``y2 >= y1``; ``None`` follows
+            :func:`losskit.set_validation`.
+
+    Returns:
+        ``(..., N, M)``, float32 for half, bfloat16 and integer boxes; differentiable.
+
+    Raises:
+        ValueError: a shape is not ``(..., N, 4)``, batch dimensions do not broadcast, an unknown
+            ``box_format``, ``eps < 0``, or (validation on) an invalid box.
+        TypeError: boxes are not real tensors.
+
     Example:
         >>> a = torch.tensor([[0.0, 0.0, 1.0, 1.0]])
         >>> generalized_box_iou(a, torch.tensor([[1.0, 1.0, 2.0, 2.0]]))  # diagonal neighbours
@@ -551,8 +552,9 @@ generalized_box_iou.__doc__ = (
     References:
         Rezatofighi et al., "Generalized Intersection over Union: A Metric and a Loss for
         Bounding Box Regression", CVPR 2019.
+
     """
-)
+    return _pairwise("generalized_box_iou", boxes1, boxes2, _GIOU, box_format, eps, validate)
 
 
 def distance_box_iou(
@@ -563,10 +565,6 @@ def distance_box_iou(
     eps: float = 1e-7,
     validate: bool | None = None,
 ) -> Tensor:
-    return _pairwise("distance_box_iou", boxes1, boxes2, _DIOU, box_format, eps, validate)
-
-
-distance_box_iou.__doc__ = (
     r"""Pairwise distance IoU (Zheng et al. 2020), in ``(-1, 1]``.
 
     .. math::
@@ -575,9 +573,23 @@ distance_box_iou.__doc__ = (
 
     with :math:`\rho` the distance between the centres and :math:`c` the diagonal of the
     smallest enclosing box.
-"""
-    + _PAIRWISE_DOC
-    + r"""
+
+    Args:
+        boxes1: ``(..., N, 4)`` boxes (any real dtype; integers are computed in float32).
+        boxes2: ``(..., M, 4)`` boxes; leading dimensions broadcast with ``boxes1``'s.
+        box_format: ``"xyxy"`` (default), ``"xywh"`` or ``"cxcywh"``.
+        eps: added to the denominators (see :mod:`losskit.functional.boxes`), ``>= 0``.
+        validate: check that every box has ``x2 >= x1`` and ``y2 >= y1``; ``None`` follows
+            :func:`losskit.set_validation`.
+
+    Returns:
+        ``(..., N, M)``, float32 for half, bfloat16 and integer boxes; differentiable.
+
+    Raises:
+        ValueError: a shape is not ``(..., N, 4)``, batch dimensions do not broadcast, an unknown
+            ``box_format``, ``eps < 0``, or (validation on) an invalid box.
+        TypeError: boxes are not real tensors.
+
     Example:
         >>> a = torch.tensor([[0.0, 0.0, 1.0, 1.0]])
         >>> distance_box_iou(a, torch.tensor([[1.0, 0.0, 2.0, 1.0]]))  # touching side by side
@@ -586,8 +598,9 @@ distance_box_iou.__doc__ = (
     References:
         Zheng et al., "Distance-IoU Loss: Faster and Better Learning for Bounding Box
         Regression", AAAI 2020.
+
     """
-)
+    return _pairwise("distance_box_iou", boxes1, boxes2, _DIOU, box_format, eps, validate)
 
 
 def complete_box_iou(
@@ -598,10 +611,6 @@ def complete_box_iou(
     eps: float = 1e-7,
     validate: bool | None = None,
 ) -> Tensor:
-    return _pairwise("complete_box_iou", boxes1, boxes2, _CIOU, box_format, eps, validate)
-
-
-complete_box_iou.__doc__ = (
     r"""Pairwise complete IoU (Zheng et al. 2020): DIoU minus the aspect-ratio term.
 
     .. math::
@@ -611,9 +620,23 @@ complete_box_iou.__doc__ = (
         \alpha = \frac{v}{1 - \mathrm{IoU} + v + \epsilon}
 
     (:math:`\alpha` is not differentiated).
-"""
-    + _PAIRWISE_DOC
-    + r"""
+
+    Args:
+        boxes1: ``(..., N, 4)`` boxes (any real dtype; integers are computed in float32).
+        boxes2: ``(..., M, 4)`` boxes; leading dimensions broadcast with ``boxes1``'s.
+        box_format: ``"xyxy"`` (default), ``"xywh"`` or ``"cxcywh"``.
+        eps: added to the denominators (see :mod:`losskit.functional.boxes`), ``>= 0``.
+        validate: check that every box has ``x2 >= x1`` and ``y2 >= y1``; ``None`` follows
+            :func:`losskit.set_validation`.
+
+    Returns:
+        ``(..., N, M)``, float32 for half, bfloat16 and integer boxes; differentiable.
+
+    Raises:
+        ValueError: a shape is not ``(..., N, 4)``, batch dimensions do not broadcast, an unknown
+            ``box_format``, ``eps < 0``, or (validation on) an invalid box.
+        TypeError: boxes are not real tensors.
+
     Example:
         >>> a = torch.tensor([[0.0, 0.0, 2.0, 2.0]])
         >>> complete_box_iou(a, torch.tensor([[0.0, 0.0, 2.0, 2.0], [0.0, 0.0, 4.0, 2.0]]))
@@ -622,8 +645,9 @@ complete_box_iou.__doc__ = (
     References:
         Zheng et al., "Distance-IoU Loss: Faster and Better Learning for Bounding Box
         Regression", AAAI 2020.
+
     """
-)
+    return _pairwise("complete_box_iou", boxes1, boxes2, _CIOU, box_format, eps, validate)
 
 
 # --------------------------------------------------------------------------------------------
@@ -647,7 +671,25 @@ def _aligned_loss(
     return reduce_loss(loss, reduction, weight=weight, fn=fn)
 
 
-_LOSS_DOC = """
+def iou_loss(
+    input: Tensor,
+    target: Tensor,
+    *,
+    box_format: str = "xyxy",
+    eps: float = 1e-7,
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+    validate: bool | None = None,
+) -> Tensor:
+    r"""IoU loss of aligned box pairs: :math:`1 - \mathrm{IoU}`.
+
+    .. math::
+
+        l_n = 1 - \frac{|B_n \cap B^{gt}_n|}{|B_n \cup B^{gt}_n| + \epsilon}
+
+    Its gradient vanishes for disjoint boxes; :func:`generalized_box_iou_loss` and its successors
+    fix that.
+
     Args:
         input: predicted boxes ``(..., 4)``, floating.
         target: target boxes, same shape (may be an integer tensor).
@@ -665,36 +707,7 @@ _LOSS_DOC = """
         ValueError: shapes differ or are not ``(..., 4)``, unknown ``box_format`` or reduction,
             ``eps < 0``, or (validation on) an invalid box.
         TypeError: ``input`` is not floating.
-"""
 
-
-def iou_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    box_format: str = "xyxy",
-    eps: float = 1e-7,
-    weight: Tensor | None = None,
-    reduction: str = "mean",
-    validate: bool | None = None,
-) -> Tensor:
-    return _aligned_loss(
-        "iou_loss", input, target, _IOU, box_format, eps, weight, reduction, validate
-    )
-
-
-iou_loss.__doc__ = (
-    r"""IoU loss of aligned box pairs: :math:`1 - \mathrm{IoU}`.
-
-    .. math::
-
-        l_n = 1 - \frac{|B_n \cap B^{gt}_n|}{|B_n \cup B^{gt}_n| + \epsilon}
-
-    Its gradient vanishes for disjoint boxes; :func:`generalized_box_iou_loss` and its successors
-    fix that.
-"""
-    + _LOSS_DOC
-    + r"""
     Example:
         >>> p = torch.tensor([[0.0, 0.0, 2.0, 2.0], [0.0, 0.0, 1.0, 1.0]])
         >>> t = torch.tensor([[1.0, 1.0, 3.0, 3.0], [0.0, 0.0, 1.0, 1.0]])
@@ -703,8 +716,11 @@ iou_loss.__doc__ = (
 
     References:
         Yu et al., "UnitBox: An Advanced Object Detection Network", ACM MM 2016.
+
     """
-)
+    return _aligned_loss(
+        "iou_loss", input, target, _IOU, box_format, eps, weight, reduction, validate
+    )
 
 
 def generalized_box_iou_loss(
@@ -717,6 +733,40 @@ def generalized_box_iou_loss(
     reduction: str = "mean",
     validate: bool | None = None,
 ) -> Tensor:
+    r"""GIoU loss of aligned box pairs (torchvision's ``generalized_box_iou_loss``), in ``[0, 2)``.
+
+    .. math::
+
+        l_n = 1 - \mathrm{IoU}_n + \frac{|C_n| - U_n}{|C_n| + \epsilon}
+
+    Args:
+        input: predicted boxes ``(..., 4)``, floating.
+        target: target boxes, same shape (may be an integer tensor).
+        box_format: ``"xyxy"`` (default), ``"xywh"`` or ``"cxcywh"``.
+        eps: added to the denominators (see :mod:`losskit.functional.boxes`), ``>= 0``.
+        weight: optional weights broadcastable to ``(...)``.
+        reduction: ``"none" | "mean" | "sum"`` (torchvision's default is ``"none"``).
+        validate: check that every box has ``x2 >= x1`` and ``y2 >= y1``; ``None`` follows
+            :func:`losskit.set_validation`.
+
+    Returns:
+        ``(...)`` for ``"none"``, else a scalar; float32 for half/bfloat16 inputs.
+
+    Raises:
+        ValueError: shapes differ or are not ``(..., 4)``, unknown ``box_format`` or reduction,
+            ``eps < 0``, or (validation on) an invalid box.
+        TypeError: ``input`` is not floating.
+
+    Example:
+        >>> p = torch.tensor([[0.0, 0.0, 1.0, 1.0]])
+        >>> generalized_box_iou_loss(p, torch.tensor([[1.0, 1.0, 2.0, 2.0]]))
+        tensor(1.5000)
+
+    References:
+        Rezatofighi et al., "Generalized Intersection over Union: A Metric and a Loss for
+        Bounding Box Regression", CVPR 2019.
+
+    """
     return _aligned_loss(
         "generalized_box_iou_loss",
         input,
@@ -730,27 +780,6 @@ def generalized_box_iou_loss(
     )
 
 
-generalized_box_iou_loss.__doc__ = (
-    r"""GIoU loss of aligned box pairs (torchvision's ``generalized_box_iou_loss``), in ``[0, 2)``.
-
-    .. math::
-
-        l_n = 1 - \mathrm{IoU}_n + \frac{|C_n| - U_n}{|C_n| + \epsilon}
-"""
-    + _LOSS_DOC
-    + r"""
-    Example:
-        >>> p = torch.tensor([[0.0, 0.0, 1.0, 1.0]])
-        >>> generalized_box_iou_loss(p, torch.tensor([[1.0, 1.0, 2.0, 2.0]]))
-        tensor(1.5000)
-
-    References:
-        Rezatofighi et al., "Generalized Intersection over Union: A Metric and a Loss for
-        Bounding Box Regression", CVPR 2019.
-    """
-)
-
-
 def distance_box_iou_loss(
     input: Tensor,
     target: Tensor,
@@ -761,6 +790,40 @@ def distance_box_iou_loss(
     reduction: str = "mean",
     validate: bool | None = None,
 ) -> Tensor:
+    r"""DIoU loss of aligned box pairs (torchvision's ``distance_box_iou_loss``), in ``[0, 2)``.
+
+    .. math::
+
+        l_n = 1 - \mathrm{IoU}_n + \frac{\rho^2(b_n, b^{gt}_n)}{c_n^2 + \epsilon}
+
+    Args:
+        input: predicted boxes ``(..., 4)``, floating.
+        target: target boxes, same shape (may be an integer tensor).
+        box_format: ``"xyxy"`` (default), ``"xywh"`` or ``"cxcywh"``.
+        eps: added to the denominators (see :mod:`losskit.functional.boxes`), ``>= 0``.
+        weight: optional weights broadcastable to ``(...)``.
+        reduction: ``"none" | "mean" | "sum"`` (torchvision's default is ``"none"``).
+        validate: check that every box has ``x2 >= x1`` and ``y2 >= y1``; ``None`` follows
+            :func:`losskit.set_validation`.
+
+    Returns:
+        ``(...)`` for ``"none"``, else a scalar; float32 for half/bfloat16 inputs.
+
+    Raises:
+        ValueError: shapes differ or are not ``(..., 4)``, unknown ``box_format`` or reduction,
+            ``eps < 0``, or (validation on) an invalid box.
+        TypeError: ``input`` is not floating.
+
+    Example:
+        >>> p = torch.tensor([[0.0, 0.0, 1.0, 1.0]])
+        >>> distance_box_iou_loss(p, torch.tensor([[1.0, 0.0, 2.0, 1.0]]))
+        tensor(1.2000)
+
+    References:
+        Zheng et al., "Distance-IoU Loss: Faster and Better Learning for Bounding Box
+        Regression", AAAI 2020.
+
+    """
     return _aligned_loss(
         "distance_box_iou_loss",
         input,
@@ -774,27 +837,6 @@ def distance_box_iou_loss(
     )
 
 
-distance_box_iou_loss.__doc__ = (
-    r"""DIoU loss of aligned box pairs (torchvision's ``distance_box_iou_loss``), in ``[0, 2)``.
-
-    .. math::
-
-        l_n = 1 - \mathrm{IoU}_n + \frac{\rho^2(b_n, b^{gt}_n)}{c_n^2 + \epsilon}
-"""
-    + _LOSS_DOC
-    + r"""
-    Example:
-        >>> p = torch.tensor([[0.0, 0.0, 1.0, 1.0]])
-        >>> distance_box_iou_loss(p, torch.tensor([[1.0, 0.0, 2.0, 1.0]]))
-        tensor(1.2000)
-
-    References:
-        Zheng et al., "Distance-IoU Loss: Faster and Better Learning for Bounding Box
-        Regression", AAAI 2020.
-    """
-)
-
-
 def complete_box_iou_loss(
     input: Tensor,
     target: Tensor,
@@ -805,20 +847,6 @@ def complete_box_iou_loss(
     reduction: str = "mean",
     validate: bool | None = None,
 ) -> Tensor:
-    return _aligned_loss(
-        "complete_box_iou_loss",
-        input,
-        target,
-        _CIOU,
-        box_format,
-        eps,
-        weight,
-        reduction,
-        validate,
-    )
-
-
-complete_box_iou_loss.__doc__ = (
     r"""CIoU loss of aligned box pairs (torchvision's ``complete_box_iou_loss``).
 
     .. math::
@@ -833,9 +861,25 @@ complete_box_iou_loss.__doc__ = (
     value (a finite-difference check disagrees by the :math:`v\,\partial\alpha` term). The
     arctangent difference stays finite for zero-height and zero-size boxes; ``eps``
     reaches every denominator (torchvision drops it on the DIoU part).
-"""
-    + _LOSS_DOC
-    + r"""
+
+    Args:
+        input: predicted boxes ``(..., 4)``, floating.
+        target: target boxes, same shape (may be an integer tensor).
+        box_format: ``"xyxy"`` (default), ``"xywh"`` or ``"cxcywh"``.
+        eps: added to the denominators (see :mod:`losskit.functional.boxes`), ``>= 0``.
+        weight: optional weights broadcastable to ``(...)``.
+        reduction: ``"none" | "mean" | "sum"`` (torchvision's default is ``"none"``).
+        validate: check that every box has ``x2 >= x1`` and ``y2 >= y1``; ``None`` follows
+            :func:`losskit.set_validation`.
+
+    Returns:
+        ``(...)`` for ``"none"``, else a scalar; float32 for half/bfloat16 inputs.
+
+    Raises:
+        ValueError: shapes differ or are not ``(..., 4)``, unknown ``box_format`` or reduction,
+            ``eps < 0``, or (validation on) an invalid box.
+        TypeError: ``input`` is not floating.
+
     Example:
         >>> p = torch.tensor([[0.0, 0.0, 2.0, 2.0]])
         >>> complete_box_iou_loss(p, torch.tensor([[0.0, 0.0, 4.0, 2.0]]))
@@ -845,8 +889,19 @@ complete_box_iou_loss.__doc__ = (
         Zheng et al., "Distance-IoU Loss: Faster and Better Learning for Bounding Box
         Regression", AAAI 2020; Zheng et al., "Enhancing Geometric Factors in Model Learning
         and Inference for Object Detection and Instance Segmentation", IEEE TCYB 2021.
+
     """
-)
+    return _aligned_loss(
+        "complete_box_iou_loss",
+        input,
+        target,
+        _CIOU,
+        box_format,
+        eps,
+        weight,
+        reduction,
+        validate,
+    )
 
 
 # --------------------------------------------------------------------------------------------
