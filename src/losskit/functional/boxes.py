@@ -58,6 +58,7 @@ from .._core.checks import (
     check_option,
     check_positive,
     check_tensor,
+    error_context,
     fail,
     prepare_pair,
     shape_str,
@@ -68,6 +69,7 @@ from .._core.reduction import reduce_loss
 
 __all__ = [
     "batched_nms",
+    "box_convert",
     "box_iou",
     "complete_box_iou",
     "complete_box_iou_loss",
@@ -477,10 +479,11 @@ def box_iou(
     boxes2: Tensor,
     *,
     box_format: str = "xyxy",
+    aligned: bool = False,
     eps: float = 1e-7,
     validate: bool | None = None,
 ) -> Tensor:
-    r"""Pairwise intersection over union (torchvision's ``box_iou``).
+    r"""Pairwise intersection over union (torchvision's ``box_iou``), or of aligned pairs.
 
     .. math::
 
@@ -508,8 +511,66 @@ def box_iou(
         >>> box_iou(a, b)
         tensor([[0.1429, 1.0000, 0.0000]])
 
+    With ``aligned=True`` the boxes are matched pairs, ``(..., 4)`` and ``(..., 4)`` of the same
+    shape, and the result is ``(...)`` (mmdetection's ``bbox_overlaps(..., is_aligned=True)``;
+    the diagonal of the pairwise matrix, without computing the rest):
+
+        >>> box_iou(b[:2], torch.tensor([[0.0, 0.0, 2.0, 2.0], [0.0, 0.0, 2.0, 2.0]]), aligned=True)
+        tensor([0.1429, 1.0000])
+
     """
+    if aligned:
+        with error_context("box_iou", {"input": "boxes1", "target": "boxes2"}):
+            p, t = _prepare_aligned("box_iou", boxes1, boxes2, box_format, eps, validate)
+        return _box_metric(p, t, _IOU, eps, False)
     return _pairwise("box_iou", boxes1, boxes2, _IOU, box_format, eps, validate)
+
+
+def box_convert(boxes: Tensor, in_fmt: str, out_fmt: str) -> Tensor:
+    r"""Convert ``(..., 4)`` boxes between the ``"xyxy"``, ``"xywh"`` and ``"cxcywh"`` formats.
+
+    .. math::
+
+        \text{xyxy} = (x_1, y_1, x_2, y_2), \quad
+        \text{xywh} = (x_1, y_1, x_2 - x_1, y_2 - y_1), \quad
+        \text{cxcywh} = (\tfrac{x_1 + x_2}{2}, \tfrac{y_1 + y_2}{2}, x_2 - x_1, y_2 - y_1)
+
+    Args:
+        boxes: ``(..., 4)`` real boxes in ``in_fmt``; any leading dimensions, empty allowed.
+        in_fmt: the format of ``boxes``.
+        out_fmt: the format of the result.
+
+    Returns:
+        ``(..., 4)`` in ``out_fmt``, the dtype of ``boxes``; differentiable. The same format in
+        and out returns ``boxes`` itself.
+
+    Raises:
+        ValueError: an unknown format, or a last dimension other than 4.
+        TypeError: ``boxes`` is not a real floating tensor.
+
+    Example:
+        >>> box_convert(torch.tensor([[1.0, 2.0, 5.0, 4.0]]), "xyxy", "cxcywh")
+        tensor([[3., 3., 4., 2.]])
+        >>> box_convert(torch.tensor([[3.0, 3.0, 4.0, 2.0]]), "cxcywh", "xywh")
+        tensor([[1., 2., 4., 2.]])
+
+    References:
+        ``torchvision.ops.box_convert`` (same formats and semantics).
+    """
+    fn = "box_convert"
+    check_floating(fn, "boxes", boxes)
+    check_option(fn, "in_fmt", in_fmt, BOX_FORMATS)
+    check_option(fn, "out_fmt", out_fmt, BOX_FORMATS)
+    _check_last_dim(fn, "boxes", boxes)
+    if in_fmt == out_fmt:
+        return boxes
+    xyxy = _to_xyxy(boxes, in_fmt)
+    if out_fmt == "xyxy":
+        return xyxy
+    lo, hi = xyxy[..., :2], xyxy[..., 2:]
+    if out_fmt == "xywh":
+        return torch.cat([lo, hi - lo], dim=-1)
+    return torch.cat([0.5 * (lo + hi), hi - lo], dim=-1)
 
 
 def generalized_box_iou(
