@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from .. import functional as F
 from .._core.checks import fail
-from .._core.reduction import REDUCTIONS, check_reduction
+from .._core.parametric import ParametricLoss
 
 __all__ = ["CenterLoss"]
 
 
-class CenterLoss(nn.Module):
+class CenterLoss(ParametricLoss):
     r"""Centre loss with class centres updated by the paper's rule; see
     :func:`losskit.center_loss`.
 
@@ -77,21 +79,21 @@ class CenterLoss(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        super().__init__()
-        name = type(self).__name__
-        for arg, value in (("num_classes", num_classes), ("feat_dim", feat_dim)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise fail(name, f"{arg} must be a positive integer, got {value!r}")
+        super().__init__(reduction=reduction, num_classes=num_classes, feat_dim=feat_dim)
+        self.num_classes: int
+        self.feat_dim: int
         if not 0.0 <= float(alpha) <= 1.0:
-            raise fail(name, f"alpha must lie in [0, 1], got {alpha!r}")
-        check_reduction(reduction, REDUCTIONS, fn=name)
-        self.num_classes = num_classes
-        self.feat_dim = feat_dim
+            raise fail(type(self).__name__, f"alpha must lie in [0, 1], got {alpha!r}")
         self.alpha = float(alpha)
-        self.reduction = reduction
-        self.register_buffer(
-            "centers", torch.zeros(num_classes, feat_dim, device=device, dtype=dtype)
+        self.own(
+            "centers",
+            torch.zeros(num_classes, feat_dim, device=device, dtype=dtype),
+            parameter=False,
         )
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """Sizes, reduction and ``alpha`` (saved with the ``state_dict``)."""
+        return {**super().hyperparameters(), "alpha": self.alpha}
 
     def forward(self, input: Tensor, target: Tensor, *, weight: Tensor | None = None) -> Tensor:
         """The loss against the current centres; in training mode the centres then move."""

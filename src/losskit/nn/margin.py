@@ -34,13 +34,13 @@ from torch import Tensor, nn
 
 from .. import functional as F
 from .._core.checks import check_positive, fail
-from .._core.reduction import REDUCTIONS, check_reduction
+from .._core.parametric import ParametricLoss
 from ..functional.margin import _check_integer_margin
 
 __all__ = ["ArcFaceLoss", "CosFaceLoss", "LargeMarginSoftmaxLoss", "SphereFaceLoss"]
 
 
-class _MarginSoftmax(nn.Module):
+class _MarginSoftmax(ParametricLoss):
     """Common part: the class-weight parameter, ``reduction``, options and ``repr``."""
 
     function: ClassVar[Any]
@@ -55,20 +55,17 @@ class _MarginSoftmax(nn.Module):
         dtype: torch.dtype | None = None,
         **options: Any,
     ) -> None:
-        super().__init__()
-        name = type(self).__name__
-        for arg, value in (("in_features", in_features), ("num_classes", num_classes)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise fail(name, f"{arg} must be a positive integer, got {value!r}")
-        check_reduction(reduction, REDUCTIONS, fn=name)
-        self.in_features = in_features
-        self.num_classes = num_classes
-        self.reduction = reduction
+        super().__init__(reduction=reduction, in_features=in_features, num_classes=num_classes)
+        self.in_features: int
+        self.num_classes: int
         self._option_names = tuple(options)
         for key, value in options.items():
             setattr(self, key, value)
-        self.weight = nn.Parameter(
-            torch.empty(num_classes, in_features, device=device, dtype=dtype)
+        self.weight: nn.Parameter
+        self.own(
+            "weight",
+            torch.empty(num_classes, in_features, device=device, dtype=dtype),
+            parameter=True,
         )
         self.reset_parameters()
 
@@ -84,11 +81,9 @@ class _MarginSoftmax(nn.Module):
         """Plain class logits for prediction: ``F.linear(input, weight)``."""
         return tF.linear(input, self.weight)
 
-    def extra_repr(self) -> str:
-        parts = [f"in_features={self.in_features}", f"num_classes={self.num_classes}"]
-        parts += [f"{k}={v!r}" for k, v in self.options().items()]
-        parts.append(f"reduction={self.reduction!r}")
-        return ", ".join(parts)
+    def hyperparameters(self) -> dict[str, Any]:
+        """Sizes, reduction and the loss options (saved with the ``state_dict``)."""
+        return {**super().hyperparameters(), **self.options()}
 
 
 class _Annealed(_MarginSoftmax):
@@ -133,6 +128,11 @@ class _Annealed(_MarginSoftmax):
         self.lambda_min = float(lambda_min)
         self.iteration: Tensor
         self.register_buffer("iteration", torch.zeros((), dtype=torch.long, device=device))
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """Also the annealing schedule (``iteration`` itself is a buffer of the state)."""
+        schedule = {"base": self.base, "gamma": self.gamma, "power": self.power}
+        return {**super().hyperparameters(), **schedule, "lambda_min": self.lambda_min}
 
     def current_lambda(self, dtype: torch.dtype = torch.float32) -> Tensor:
         """λ for the current ``iteration`` (a 0-dim tensor on the module's device)."""
