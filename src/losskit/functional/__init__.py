@@ -5,6 +5,7 @@ from . import (
     center,
     cross_entropy,
     ctc,
+    ctc_decode,
     dice,
     divergence,
     focal,
@@ -17,6 +18,7 @@ from .boxes import *  # noqa: F403
 from .center import *  # noqa: F403
 from .cross_entropy import *  # noqa: F403
 from .ctc import *  # noqa: F403
+from .ctc_decode import *  # noqa: F403
 from .dice import *  # noqa: F403
 from .divergence import *  # noqa: F403
 from .focal import *  # noqa: F403
@@ -34,6 +36,7 @@ __all__ = [
     *dice.__all__,
     *boxes.__all__,
     *ctc.__all__,
+    *ctc_decode.__all__,
     *levenshtein.__all__,
     *margin.__all__,
     *center.__all__,
