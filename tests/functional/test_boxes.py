@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import losskit
-import losskit.functional.boxes as boxes_mod
+import losskit.functional._box_geometry as geometry_mod
 from losskit import (
     batched_nms,
     box_iou,
@@ -758,7 +758,7 @@ def test_ciou_with_zero_eps_identical_boxes_is_finite() -> None:
 
 @pytest.mark.parametrize("name", list(LOSSES))
 def test_chunked_path_matches_small_path(name: str, generator: torch.Generator) -> None:
-    n = 2 * boxes_mod._CHUNK + 123
+    n = 2 * geometry_mod._CHUNK + 123
     p, t = random_boxes(generator, n, torch.float32), random_boxes(generator, n, torch.float32)
     w = torch.rand(n, generator=generator)
     big = _value_and_grads(lambda a, b: LOSSES[name](a, b, reduction="none"), p, t, w)

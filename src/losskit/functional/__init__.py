@@ -1,6 +1,7 @@
 """Functional losses: ``fn(input, target, *, options..., weight=None, reduction="mean")``."""
 
 from . import (
+    box_ops,
     boxes,
     center,
     cross_entropy,
@@ -14,6 +15,7 @@ from . import (
     margin,
     regression,
 )
+from .box_ops import *  # noqa: F403
 from .boxes import *  # noqa: F403
 from .center import *  # noqa: F403
 from .cross_entropy import *  # noqa: F403
@@ -35,6 +37,7 @@ __all__ = [
     *divergence.__all__,
     *dice.__all__,
     *boxes.__all__,
+    *box_ops.__all__,
     *ctc.__all__,
     *ctc_decode.__all__,
     *levenshtein.__all__,
