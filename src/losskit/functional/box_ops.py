@@ -132,6 +132,9 @@ def box_iou(
         >>> box_iou(b[:2], torch.tensor([[0.0, 0.0, 2.0, 2.0], [0.0, 0.0, 2.0, 2.0]]), aligned=True)
         tensor([0.1429, 1.0000])
 
+    References:
+        ``torchvision.ops.box_iou`` (pairwise); mmdetection's
+        ``bbox_overlaps(..., is_aligned=True)`` (aligned).
     """
     if aligned:
         with error_context("box_iou", {"input": "boxes1", "target": "boxes2"}):
@@ -546,6 +549,9 @@ def batched_nms(
         >>> boxes = torch.tensor([[0.0, 0, 10, 10], [1, 1, 11, 11], [1, 1, 11, 11]])
         >>> batched_nms(boxes, torch.tensor([0.9, 0.8, 0.7]), torch.tensor([0, 0, 1]), 0.5)
         tensor([0, 2])
+
+    References:
+        ``torchvision.ops.batched_nms``; Zheng et al., "Distance-IoU Loss", AAAI 2020 (DIoU-NMS).
     """
     return _nms_impl(
         "batched_nms", boxes, scores, idxs, iou_threshold, method, beta, box_format, validate

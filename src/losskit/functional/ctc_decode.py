@@ -36,6 +36,10 @@ class CTCDecoding(NamedTuple):
     ``sequences`` are int64, padded with ``-1`` after ``lengths`` labels (so that
     ``(sequences, lengths)`` can be passed on as padded targets); ``log_probs`` are in the
     compute dtype of the input (float32 for half/bfloat16).
+
+    References:
+        The ``(decoded, log_probabilities)`` outputs of ``tf.nn.ctc_greedy_decoder`` and
+        ``tf.nn.ctc_beam_search_decoder``, as padded tensors instead of a SparseTensor.
     """
 
     sequences: Tensor
@@ -120,6 +124,10 @@ def ctc_greedy_decode(
         (tensor([[1, 1]]), tensor([2]))
         >>> out.log_probs.exp()  # 0.9 * 0.8 * 0.7 * 0.6
         tensor([0.3024])
+
+    References:
+        ``tf.nn.ctc_greedy_decoder``; Graves et al., "Connectionist Temporal Classification",
+        ICML 2006 (best-path decoding).
     """
     fn = "ctc_greedy_decode"
     lp, il = _decoder_inputs(fn, log_probs, input_lengths, blank, merge_repeated, batch_first)
