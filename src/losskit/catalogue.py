@@ -199,9 +199,7 @@ def _catalogue_native() -> None:
             continue
         name, kind, module, reference = (cell.strip() for cell in row.split("|", 3))
         module = "" if module == "-" else module
-        obj = getattr(F, name, None)
-        if obj is None:  # a name of a later release of this table: not public here
-            continue
+        obj = getattr(F, name)
         twin = f"nn.{module}" if module else None
         add(Entry(name, kind, family, obj, reference, twin))
         if module:
