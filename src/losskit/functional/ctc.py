@@ -549,6 +549,9 @@ def ctc_loss(
     References:
         Graves, Fernández, Gomez, Schmidhuber, "Connectionist Temporal Classification: Labelling
         Unsegmented Sequence Data with Recurrent Neural Networks", ICML 2006.
+        ``torch.nn.functional.ctc_loss`` (the default options); ``tf.nn.ctc_loss`` and
+        ``tf.compat.v1.nn.ctc_loss`` (the ``merge_repeated``, ``collapse_repeated_labels`` and
+        ``ignore_longer_outputs_than_inputs`` options).
     """
     fn = "ctc_loss"
     for name, flag in (

@@ -371,8 +371,10 @@ def ctc_beam_search_decode(
                 [-1]]), tensor([[0.8400, 0.1600]]))
 
     References:
-        Hannun, Maas, Jurafsky, Ng, "First-Pass Large Vocabulary Continuous Speech Recognition
-        using Bi-Directional Recurrent DNNs", arXiv:1408.2873, 2014.
+        ``tf.nn.ctc_beam_search_decoder`` (TensorFlow's ``CTCBeamSearchDecoder``, whose steps
+        this follows). The prefix beam search of Hannun, Maas, Jurafsky, Ng, "First-Pass Large
+        Vocabulary Continuous Speech Recognition using Bi-Directional Recurrent DNNs",
+        arXiv:1408.2873, 2014.
     """
     fn = "ctc_beam_search_decode"
     lp, il = _decoder_inputs(fn, log_probs, input_lengths, blank, merge_repeated, batch_first)
