@@ -107,16 +107,20 @@ def box_iou(
         boxes1: ``(..., N, 4)`` boxes (any real dtype; integers are computed in float32).
         boxes2: ``(..., M, 4)`` boxes; leading dimensions broadcast with ``boxes1``'s.
         box_format: ``"xyxy"`` (default), ``"xywh"`` or ``"cxcywh"``.
+        aligned: if ``True``, ``boxes1`` and ``boxes2`` are matched pairs of the same shape
+            ``(..., 4)`` and the result is their elementwise IoU, ``(...)``.
         eps: added to the denominators (see :mod:`losskit.functional.boxes`), ``>= 0``.
         validate: check that every box has ``x2 >= x1`` and ``y2 >= y1``; ``None`` follows
             :func:`losskit.set_validation`.
 
     Returns:
-        ``(..., N, M)``, float32 for half, bfloat16 and integer boxes; differentiable.
+        ``(..., N, M)`` (``(...)`` when ``aligned``), float32 for half, bfloat16 and integer
+        boxes; differentiable.
 
     Raises:
-        ValueError: a shape is not ``(..., N, 4)``, batch dimensions do not broadcast, an unknown
-            ``box_format``, ``eps < 0``, or (validation on) an invalid box.
+        ValueError: a shape is not ``(..., N, 4)``, batch dimensions do not broadcast (aligned:
+            the shapes differ), an unknown ``box_format``, ``eps < 0``, or (validation on) an
+            invalid box.
         TypeError: boxes are not real tensors.
 
     Example:
@@ -504,8 +508,8 @@ def nms(
         tensor([0, 2])
 
     References:
-        Zheng et al., "Distance-IoU Loss: Faster and Better Learning for Bounding Box
-        Regression", AAAI 2020 (DIoU-NMS).
+        ``torchvision.ops.nms``; Zheng et al., "Distance-IoU Loss: Faster and Better Learning
+        for Bounding Box Regression", AAAI 2020 (DIoU-NMS).
     """
     return _nms_impl("nms", boxes, scores, None, iou_threshold, method, beta, box_format, validate)
 
