@@ -186,6 +186,13 @@ def combine_parts(parts: Iterable[LossParts]) -> LossParts:
     return LossParts(total, divisor)
 
 
+def _check_parts_reduction(reduction: str, allowed: Sequence[str], fn: str) -> None:
+    """A parts function accepts any reduction of its table except ``"none"``."""
+    check_reduction(reduction, allowed, fn=fn)
+    if reduction == "none":
+        raise fail(fn, "reduction 'none' has no parts; reduce with 'mean' or 'sum'")
+
+
 def loss_parts(
     loss: Tensor,
     reduction: str = "mean",
@@ -217,9 +224,7 @@ def loss_parts(
         >>> loss_parts(torch.tensor([1.0, 2.0, 3.0]))
         LossParts(total=tensor(6.), divisor=3.0)
     """
-    check_reduction(reduction, allowed, fn=fn)
-    if reduction == "none":
-        raise fail(fn, "reduction 'none' has no parts; reduce with 'mean' or 'sum'")
+    _check_parts_reduction(reduction, allowed, fn)
     loss = apply_weight(loss, weight, fn=fn)
     if reduction == "sum":
         return LossParts(loss.sum(), 1.0)
@@ -256,8 +261,8 @@ def reduce_loss(
         >>> reduce_loss(torch.zeros(0), "mean")
         tensor(0.)
     """
-    check_reduction(reduction, allowed, fn=fn)
     if reduction == "none":
+        check_reduction(reduction, allowed, fn=fn)
         return apply_weight(loss, weight, fn=fn)
     parts = loss_parts(
         loss,
@@ -294,9 +299,7 @@ def tf_parts(
     References:
         ``tf.compat.v1.losses.compute_weighted_loss`` and ``tf.compat.v1.losses.Reduction``.
     """
-    check_reduction(reduction, TF_REDUCTIONS, fn=fn)
-    if reduction == "none":
-        raise fail(fn, "reduction 'none' has no parts")
+    _check_parts_reduction(reduction, TF_REDUCTIONS, fn)
     if not isinstance(weights, Tensor):
         weights = torch.as_tensor(weights, dtype=losses.dtype, device=losses.device)
     total = apply_weight(losses, weights, fn=fn, name="weights").sum()
@@ -328,7 +331,6 @@ def reduce_weighted(
         >>> reduce_weighted(losses, 2.0, "mean")
         tensor(2.5000)
     """
-    check_reduction(reduction, TF_REDUCTIONS, fn=fn)
     if reduction == "none":
         if not isinstance(weights, Tensor):
             weights = torch.as_tensor(weights, dtype=losses.dtype, device=losses.device)
@@ -396,9 +398,7 @@ def keras_parts(
     References:
         ``keras.src.losses.loss.reduce_weighted_values`` (Keras 3).
     """
-    check_reduction(reduction, KERAS_REDUCTIONS, fn=fn)
-    if reduction == "none":
-        raise fail(fn, "reduction 'none' has no parts")
+    _check_parts_reduction(reduction, KERAS_REDUCTIONS, fn)
     weighted, weight = _keras_weighted(values, sample_weight, fn)
     total = weighted.sum()
     if reduction == "sum":
@@ -425,7 +425,7 @@ def reduce_keras(
         >>> reduce_keras(values, w), reduce_keras(values, w, "mean_with_sample_weight")
         (tensor(0.7500), tensor(1.5000))
     """
-    check_reduction(reduction, KERAS_REDUCTIONS, fn=fn)
     if reduction == "none" or values.dim() == 0 or tuple(values.shape) == (0,):
+        check_reduction(reduction, KERAS_REDUCTIONS, fn=fn)
         return _keras_weighted(values, sample_weight, fn)[0]
     return finalize(keras_parts(values, sample_weight, reduction, fn=fn))
