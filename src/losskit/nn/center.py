@@ -113,9 +113,3 @@ class CenterLoss(ParametricLoss):
         # computed with stays as it was, so its backward (which torch.compile may recompute from
         # that tensor) sees the centres of before the update.
         self.centers = F.apply_center_update(self.centers, sums, counts, alpha=self.alpha)
-
-    def extra_repr(self) -> str:
-        return (
-            f"num_classes={self.num_classes}, feat_dim={self.feat_dim}, "
-            f"alpha={self.alpha!r}, reduction={self.reduction!r}"
-        )
