@@ -7,7 +7,9 @@ Two kinds of checks exist:
 * **Data-dependent checks** (label ranges, finiteness, box validity, sequence lengths) read tensor
   values, which synchronises with the device and breaks a ``torch.compile`` graph. They are on by
   default and can be switched off globally (:func:`set_validation`, the :func:`validation` context
-  manager) or per call (the ``validate=`` argument of the losses that have such checks).
+  manager) or per call (the ``validate=`` argument of the losses that have such checks). Under
+  ``torch.compile`` they are skipped automatically, so ``torch.compile(loss, fullgraph=True)``
+  works with validation on.
 
 Every message has the form ``"<loss>: <argument> <what was expected>, got <what was received>"``.
 ``ValueError`` is raised for shapes and values, ``TypeError`` for dtypes.
@@ -56,6 +58,7 @@ __all__ = [
     "set_validation",
     "shape_str",
     "speaks_as",
+    "transforming",
     "validation",
     "validation_enabled",
 ]
@@ -105,8 +108,23 @@ def validation(enabled: bool) -> Iterator[None]:
         _VALIDATION = previous
 
 
+def transforming() -> bool:
+    """Whether a :mod:`torch.func` transform (``vmap``, ``grad``, ``jacrev``...) is active: data
+    reads are impossible on its batched tensors, so data-dependent checks are skipped there too."""
+    return bool(torch._C._are_functorch_transforms_active())
+
+
 def validation_enabled(validate: bool | None) -> bool:
-    """Resolve a per-call ``validate`` argument: ``None`` defers to the global switch."""
+    """Resolve a per-call ``validate`` argument: ``None`` defers to the global switch.
+
+    While :func:`torch.compile` traces a function the answer is always ``False``: a check that
+    reads tensor values would force a host sync and a graph break (an error under
+    ``fullgraph=True``), so compiled code skips the data-dependent checks automatically and keeps
+    the static ones (shapes, dtypes, options). The same holds inside :mod:`torch.func`
+    transforms (``vmap``, ``grad``). Run the function eagerly once to validate its data.
+    """
+    if torch.compiler.is_compiling() or transforming():
+        return False
     return _VALIDATION if validate is None else bool(validate)
 
 

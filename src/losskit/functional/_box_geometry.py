@@ -59,6 +59,7 @@ from .._core.checks import (
     fail,
     prepare_pair,
     shape_str,
+    transforming,
     validation_enabled,
 )
 
@@ -335,6 +336,7 @@ def _chunked(p: Tensor, t: Tensor) -> bool:
         and p.shape == t.shape
         and p.numel() > 4 * _CHUNK
         and not torch.compiler.is_compiling()
+        and not transforming()
         and not torch.is_grad_enabled()
     )
 
@@ -346,8 +348,11 @@ class _BoxMetric(torch.autograd.Function):
     The kernel works on contiguous coordinate planes ``(4, ...)``. On the CPU, large aligned
     inputs are processed in chunks of ``_CHUNK`` boxes so that the temporaries stay in cache,
     and the ``(n, 4) <-> (4, n)`` transposes go through an exact identity matrix product (a
-    strided copy is several times slower); the arithmetic is the same.
+    strided copy is several times slower); the arithmetic is the same. :mod:`torch.func`
+    transforms (``vmap``, ``grad``) run the one-pass kernel through the generated vmap rule.
     """
+
+    generate_vmap_rule = True
 
     @staticmethod
     def forward(p: Tensor, t: Tensor, kind: int, eps: float, as_loss: bool) -> Tensor:

@@ -249,23 +249,28 @@ class _PredictionSums(torch.autograd.Function):
     exact; the target gets no gradient (the generic path is used when it requires one).
     """
 
+    generate_vmap_rule = True
+
     @staticmethod
     def forward(
-        ctx: Any,
         x: Tensor,
         labels: Tensor | None,
         dense: Tensor | None,
         valid: Tensor | None,
         activation: str,
         squared: bool,
-    ) -> tuple[Tensor, Tensor]:
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """``(I, |X|)`` plus, for the backward pass, the activated scores and the score of each
+        element's own class (empty without labels)."""
         p = _activate(x, activation)
-        picked = None
+        if p is x:  # no activation: return a view, never the input itself
+            p = x.view_as(x)
+        picked = p.new_empty(0)
         if labels is not None:
             # Score of each element's own class: I is its per-class sum (no one-hot needed).
             picked = p.gather(1, labels.unsqueeze(1)).squeeze(1)  # (N, P)
             counted = picked if valid is None else picked * valid.squeeze(1)
-            inter = torch.zeros(p.shape[:2], dtype=p.dtype, device=p.device).scatter_add_(
+            inter = torch.zeros(p.shape[:2], dtype=p.dtype, device=p.device).scatter_add(
                 1, labels, counted
             )
             pv = p if valid is None else p * valid
@@ -274,14 +279,21 @@ class _PredictionSums(torch.autograd.Function):
             pv = p if valid is None else p * valid
             inter = (pv * dense).sum(-1)
         xsum = (pv * pv).sum(-1) if squared else pv.sum(-1)
+        return inter, xsum, p, picked
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[Tensor, ...]) -> None:
+        x, labels, dense, valid, activation, squared = inputs
+        _, _, p, picked = output
+        ctx.mark_non_differentiable(p, picked)
         ctx.activation = activation
         ctx.squared = squared
+        ctx.has_labels = labels is not None
         ctx.save_for_backward(x, p, picked, labels, dense, valid)
-        return inter, xsum
 
     @staticmethod
     def backward(
-        ctx: Any, grad_inter: Tensor, grad_sum: Tensor
+        ctx: Any, grad_inter: Tensor, grad_sum: Tensor, *_unused: Tensor | None
     ) -> tuple[Tensor | None, None, None, None, None, None]:
         x, p, picked, labels, dense, valid = ctx.saved_tensors
         activation = ctx.activation
@@ -365,7 +377,7 @@ def _statistics(
         inter = (pv * dense).sum(-1)
         xsum = (pv * pv).sum(-1) if squared else pv.sum(-1)
     else:
-        inter, xsum = _PredictionSums.apply(x, labels, dense, valid, activation, squared)
+        inter, xsum, _, _ = _PredictionSums.apply(x, labels, dense, valid, activation, squared)
     with torch.no_grad():
         if labels is not None:
             ones = torch.ones(labels.shape, dtype=x.dtype, device=x.device)

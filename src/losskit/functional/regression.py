@@ -31,6 +31,7 @@ from .._core.checks import (
     check_positive,
     fail,
     prepare_pair,
+    transforming,
 )
 from .._core.reduction import reduce_loss
 
@@ -341,9 +342,12 @@ def _log_cosh_value(a: Tensor) -> Tensor:
     beyond it ``|e| - log 2`` is exact to working precision; since ``log cosh e > |e| - log 2``
     always, the maximum of the two picks the right one in both regimes. ``a = |e|`` is a
     scratch tensor of the caller's and is overwritten. Two transcendental passes and one
-    allocation: on CPU the allocations cost as much as the arithmetic.
+    allocation: on CPU the allocations cost as much as the arithmetic (inside a
+    :mod:`torch.func` transform, where ``out=`` is unavailable, the maximum is a fresh tensor).
     """
     out = a.clamp(max=40.0).mul_(0.5).sinh_().square_().mul_(2.0).log1p_()
+    if transforming():
+        return torch.maximum(out, a.sub_(_LOG2))
     return torch.maximum(out, a.sub_(_LOG2), out=out)
 
 
@@ -352,7 +356,10 @@ class _LogCosh(torch.autograd.Function):
 
     Saves the two inputs only; the error is recomputed in the backward pass, so the forward
     allocates two tensors and the backward one (two when ``y`` needs a gradient too).
+    :mod:`torch.func` transforms (``vmap``, ``grad``) run it through the generated vmap rule.
     """
+
+    generate_vmap_rule = True
 
     @staticmethod
     def forward(x: Tensor, y: Tensor) -> Tensor:
