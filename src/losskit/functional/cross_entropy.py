@@ -32,10 +32,12 @@ from torch import Tensor
 from .._core.checks import (
     check_class_dim,
     check_class_tensor,
+    check_distribution,
     check_floating,
     check_in_range,
     check_index,
     check_integer,
+    check_probabilities,
     check_tensor,
     fail,
     prepare_pair,
@@ -69,9 +71,22 @@ def _check_smoothing(fn: str, label_smoothing: float) -> float:
     return float(label_smoothing)
 
 
-def _broadcast_option(fn: str, name: str, value: Tensor | None, like: Tensor) -> Tensor | None:
-    """A tensor option (``pos_weight``) must be real and broadcast *to* ``like``'s shape."""
-    return None if value is None else _broadcast_tensor(fn, name, value, like)
+def _broadcast_option(
+    fn: str, name: str, value: Tensor | float | None, like: Tensor
+) -> Tensor | None:
+    """A tensor option (``pos_weight``) must be real and broadcast *to* ``like``'s shape; a
+    Python number is a scalar (as TensorFlow's ``weighted_cross_entropy_with_logits`` takes)."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return torch.tensor(float(value), dtype=like.dtype, device=like.device)
+    if not isinstance(value, Tensor):
+        raise fail(
+            fn,
+            f"{name} must be a tensor or a float, got {type(value).__name__}",
+            TypeError,
+        )
+    return _broadcast_tensor(fn, name, value, like)
 
 
 def _broadcast_tensor(fn: str, name: str, value: Tensor, like: Tensor) -> Tensor:
@@ -115,9 +130,10 @@ def sigmoid_cross_entropy(
     target: Tensor,
     *,
     weight: Tensor | None = None,
-    pos_weight: Tensor | None = None,
+    pos_weight: Tensor | float | None = None,
     label_smoothing: float = 0.0,
     reduction: str = "mean",
+    validate: bool | None = None,
 ) -> Tensor:
     r"""Binary cross-entropy on logits (sigmoid cross-entropy), for binary and multi-label targets.
 
@@ -136,18 +152,20 @@ def sigmoid_cross_entropy(
         input: logits ``[*]``, floating.
         target: targets in ``[0, 1]`` (binary or soft), same shape as ``input``.
         weight: optional weights broadcastable to ``[*]``, multiplying the unreduced loss.
-        pos_weight: optional weight of the positive term, broadcastable to ``[*]`` (typically one
-            value per class, ``[C]`` for ``[N, C]`` inputs).
+        pos_weight: optional weight of the positive term: a float, or a tensor broadcastable to
+            ``[*]`` (typically one value per class, ``[C]`` for ``[N, C]`` inputs).
         label_smoothing: :math:`\epsilon \in [0, 1]`.
         reduction: ``"none" | "mean" | "sum"``; ``"mean"`` divides by the number of elements.
+        validate: check that ``target`` lies in ``[0, 1]`` (which also catches arguments passed
+            labels first, in TensorFlow's order); ``None`` follows :func:`losskit.set_validation`.
 
     Returns:
         ``[*]`` for ``"none"``, else a scalar; float32 for half/bfloat16 inputs.
 
     Raises:
         ValueError: shapes differ, ``pos_weight``/``weight`` do not broadcast, smoothing outside
-            ``[0, 1]``, unknown reduction.
-        TypeError: ``input`` is not floating.
+            ``[0, 1]``, ``target`` outside ``[0, 1]`` (when validating), unknown reduction.
+        TypeError: ``input`` is not floating, ``pos_weight`` neither a tensor nor a float.
 
     Example:
         >>> x = torch.tensor([2.0, -1.0, 0.0])
@@ -166,6 +184,7 @@ def sigmoid_cross_entropy(
     fn = "sigmoid_cross_entropy"
     eps = _check_smoothing(fn, label_smoothing)
     x, y = prepare_pair(fn, input, target)
+    check_probabilities(fn, "target", y, validate=validate)
     pw = _broadcast_option(fn, "pos_weight", pos_weight, x)
     if eps > 0.0:
         y = y * (1.0 - eps) + 0.5 * eps
@@ -196,15 +215,15 @@ def binary_cross_entropy(
         target: targets in ``[0, 1]``, same shape.
         weight: optional weights broadcastable to ``[*]``.
         reduction: ``"none" | "mean" | "sum"``; ``"mean"`` divides by the number of elements.
-        validate: check that ``input`` lies in ``[0, 1]``; ``None`` follows
-            :func:`losskit.set_validation`.
+        validate: check that ``input`` and ``target`` lie in ``[0, 1]`` (NaN fails); ``None``
+            follows :func:`losskit.set_validation`.
 
     Returns:
         ``[*]`` for ``"none"``, else a scalar; float32 for half/bfloat16 inputs.
 
     Raises:
-        ValueError: shapes differ, ``input`` outside ``[0, 1]`` (when validating), unknown
-            reduction.
+        ValueError: shapes differ, ``input`` or ``target`` outside ``[0, 1]`` (when
+            validating), unknown reduction.
         TypeError: ``input`` is not floating.
 
     Example:
@@ -220,6 +239,7 @@ def binary_cross_entropy(
     fn = "binary_cross_entropy"
     x, y = prepare_pair(fn, input, target)
     check_in_range(fn, "input", x, 0.0, 1.0, validate=validate)
+    check_probabilities(fn, "target", y, validate=validate)
     loss = F.binary_cross_entropy(x, y, reduction="none")
     return reduce_loss(loss, reduction, weight=weight, fn=fn)
 
@@ -266,6 +286,7 @@ def balanced_sigmoid_cross_entropy(
     beta: float | Tensor | None = None,
     weight: Tensor | None = None,
     reduction: str = "mean",
+    validate: bool | None = None,
 ) -> Tensor:
     r"""Class-balanced sigmoid cross-entropy of HED (Xie & Tu 2015).
 
@@ -291,13 +312,16 @@ def balanced_sigmoid_cross_entropy(
             ``[N, *]``.
         weight: optional weights broadcastable to ``[N, *]``.
         reduction: ``"none" | "mean" | "sum"``.
+        validate: check that ``target`` lies in ``[0, 1]``; ``None`` follows
+            :func:`losskit.set_validation`.
 
     Returns:
         ``[N, *]`` for ``"none"``, else a scalar; float32 for half/bfloat16 inputs.
 
     Raises:
         ValueError: shapes differ, ``input`` has fewer than 2 dimensions with ``beta=None``,
-            ``beta`` outside ``[0, 1]`` or not broadcastable, unknown reduction.
+            ``beta`` outside ``[0, 1]`` or not broadcastable, ``target`` outside ``[0, 1]``
+            (when validating), unknown reduction.
         TypeError: ``input`` is not floating, ``beta`` of a wrong type.
 
     Example:
@@ -311,6 +335,7 @@ def balanced_sigmoid_cross_entropy(
     """
     fn = "balanced_sigmoid_cross_entropy"
     x, y = prepare_pair(fn, input, target)
+    check_probabilities(fn, "target", y, validate=validate)
     b: Tensor | float
     if beta is None:
         if x.dim() < 2:
@@ -346,6 +371,7 @@ def softmax_cross_entropy(
     weight: Tensor | None = None,
     label_smoothing: float = 0.0,
     reduction: str = "mean",
+    validate: bool | None = None,
 ) -> Tensor:
     r"""Softmax cross-entropy against a target distribution (one-hot or soft).
 
@@ -369,6 +395,9 @@ def softmax_cross_entropy(
         weight: optional class weights ``[C]``.
         label_smoothing: :math:`\epsilon \in [0, 1]`.
         reduction: ``"none" | "mean" | "sum"``.
+        validate: check that ``target`` holds distributions along ``dim`` (entries in
+            ``[0, 1]`` summing to 1, up to rounding); ``None`` follows
+            :func:`losskit.set_validation`.
 
     Returns:
         ``input``'s shape without ``dim`` for ``"none"``, else a scalar; float32 for
@@ -376,7 +405,8 @@ def softmax_cross_entropy(
 
     Raises:
         ValueError: shapes differ, bad ``dim``, ``weight`` not ``[C]``, smoothing outside
-            ``[0, 1]``, unknown reduction.
+            ``[0, 1]``, ``target`` not a distribution along ``dim`` (when validating), unknown
+            reduction.
         TypeError: ``input`` not floating; ``target`` holds integers (the error names
             :func:`sparse_softmax_cross_entropy`).
 
@@ -406,6 +436,7 @@ def softmax_cross_entropy(
         )
     x, y = prepare_pair(fn, input, target)
     d = check_class_dim(fn, x, dim)
+    check_distribution(fn, "target", target, d, validate=validate)
     w = _class_weight(fn, weight, x.shape[d], x)
     loss = F.cross_entropy(
         _to_torch_layout(x, d),

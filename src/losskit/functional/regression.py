@@ -345,7 +345,8 @@ def _log_cosh_value(a: Tensor) -> Tensor:
     allocation: on CPU the allocations cost as much as the arithmetic (inside a
     :mod:`torch.func` transform, where ``out=`` is unavailable, the maximum is a fresh tensor).
     """
-    out = a.clamp(max=40.0).mul_(0.5).sinh_().square_().mul_(2.0).log1p_()
+    half = a.clamp(max=40.0).mul_(0.5).sinh_()
+    out = half.mul_(half).mul_(2.0).log1p_()
     if transforming():
         return torch.maximum(out, a.sub_(_LOG2))
     return torch.maximum(out, a.sub_(_LOG2), out=out)

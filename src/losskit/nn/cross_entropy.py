@@ -36,15 +36,17 @@ class SigmoidCrossEntropyLoss(Loss):
         self,
         *,
         weight: Tensor | None = None,
-        pos_weight: Tensor | None = None,
+        pos_weight: Tensor | float | None = None,
         label_smoothing: float = 0.0,
         reduction: str = "mean",
+        validate: bool | None = None,
     ) -> None:
         super().__init__(
             reduction=reduction,
             weight=weight,
             pos_weight=pos_weight,
             label_smoothing=label_smoothing,
+            validate=validate,
         )
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -100,8 +102,9 @@ class BalancedSigmoidCrossEntropyLoss(Loss):
         beta: float | Tensor | None = None,
         weight: Tensor | None = None,
         reduction: str = "mean",
+        validate: bool | None = None,
     ) -> None:
-        super().__init__(reduction=reduction, beta=beta, weight=weight)
+        super().__init__(reduction=reduction, beta=beta, weight=weight, validate=validate)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """Call :func:`losskit.balanced_sigmoid_cross_entropy` with this module's options."""
@@ -129,9 +132,14 @@ class SoftmaxCrossEntropyLoss(Loss):
         weight: Tensor | None = None,
         label_smoothing: float = 0.0,
         reduction: str = "mean",
+        validate: bool | None = None,
     ) -> None:
         super().__init__(
-            reduction=reduction, dim=dim, weight=weight, label_smoothing=label_smoothing
+            reduction=reduction,
+            dim=dim,
+            weight=weight,
+            label_smoothing=label_smoothing,
+            validate=validate,
         )
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:

@@ -30,8 +30,11 @@ class SigmoidFocalLoss(Loss):
         gamma: float = 2.0,
         weight: Tensor | None = None,
         reduction: str = "mean",
+        validate: bool | None = None,
     ) -> None:
-        super().__init__(reduction=reduction, alpha=alpha, gamma=gamma, weight=weight)
+        super().__init__(
+            reduction=reduction, alpha=alpha, gamma=gamma, weight=weight, validate=validate
+        )
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """Call :func:`losskit.sigmoid_focal_loss` with this module's options."""
