@@ -566,8 +566,8 @@ def ctc_loss(
         collapse_repeated_labels: merge repeated labels of the targets first.
         ignore_longer_outputs_than_inputs: loss and gradient 0 where target length > input length.
         batch_first: ``log_probs`` is ``(N, T, C)``.
-        validate: run the data-dependent checks (lengths, labels); ``None`` follows
-            :func:`losskit.set_validation`.
+        validate: run the data-dependent checks (``log_probs <= 0``, lengths, labels); ``None``
+            follows :func:`losskit.set_validation`.
 
     Returns:
         ``(N,)`` losses for ``"none"``, else a scalar; float32 for half/bfloat16 ``log_probs``.
@@ -575,7 +575,8 @@ def ctc_loss(
         ``zero_infinity``.
 
     Raises:
-        ValueError: wrong shapes, mismatched batch sizes, lengths outside ``[0, T]`` /
+        ValueError: wrong shapes, mismatched batch sizes, positive ``log_probs`` (raw logits or
+            arguments in TensorFlow's order), lengths outside ``[0, T]`` /
             ``[0, S]`` or not summing to the concatenated targets, labels outside ``[0, C)`` or
             equal to ``blank``, a target longer than its input (unless
             ``ignore_longer_outputs_than_inputs`` or ``zero_infinity``), unknown reduction.
@@ -617,6 +618,17 @@ def ctc_loss(
     tl = _lengths(fn, "target_lengths", target_lengths, batch, lp.device)
     targets = targets.to(device=lp.device, dtype=torch.long)
     if validation_enabled(validate):
+        check_in_range(
+            fn,
+            "log_probs",
+            lp,
+            None,
+            0.0,
+            hint="log-probabilities, e.g. log_softmax(logits, dim=-1); losskit takes "
+            "(log_probs, targets, input_lengths, target_lengths), TensorFlow takes the labels "
+            "first and raw logits",
+            validate=True,
+        )
         _validate_lengths(
             fn,
             targets,

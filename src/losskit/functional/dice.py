@@ -886,10 +886,15 @@ def tversky_loss(
     target) and :math:`\mathrm{FN} = \sum_p (1 - x) y` (missed); :math:`T = 1` for empty
     prediction and target. :math:`\alpha = \beta = 1` is the Jaccard loss with the same ``smooth``
     and ``eps``; :math:`\alpha = \beta = 1/2` is the Dice loss with ``smooth`` and ``eps``
-    doubled. ``beta > alpha`` favours recall. (Keras' ``keras.losses.tversky`` applies its
-    ``alpha`` to the missed positives and its ``beta`` to the false positives, the other way
-    round from its docs and the paper: its ``(alpha, beta)`` is losskit's ``(beta, alpha)``;
-    MONAI's ``TverskyLoss(alpha, beta, smooth_nr=a, smooth_dr=b)`` is ``smooth=a, eps=b - a``.)
+    doubled. ``beta > alpha`` favours recall. MONAI's ``TverskyLoss(alpha, beta, smooth_nr=a,
+    smooth_dr=b)`` is ``smooth=a, eps=b - a``.
+
+    Keras' ``keras.losses.tversky`` depends on the version. Released Keras 3, up to and
+    including 3.15.1, applies its ``alpha`` to the missed positives and its ``beta`` to the
+    false positives, the other way round from its docs and the paper: there Keras'
+    ``(alpha, beta)`` is losskit's ``(beta, alpha)``. Keras' main branch has fixed the swap
+    (commit fa9afd5a, not in 3.15.1): from the first release that contains it, Keras'
+    ``(alpha, beta)`` is losskit's ``(alpha, beta)``. Check ``keras.__version__`` when porting.
 
     Args:
         input: see :func:`dice_loss`.

@@ -209,6 +209,9 @@ def l2_loss(
     x, y = prepare_pair("l2_loss", input, target)
     d = check_dim("l2_loss", "input", x, dim)
     err = x - y
+    if (err.numel() == 0) if d is None else (err.shape[d] == 0):
+        # An empty vector has norm 0 (the sum of no squares), on the graph.
+        return reduce_loss(err.sum(dim=d), reduction, weight=weight, fn="l2_loss")
     # Scale by the largest magnitude (a constant for autograd) so that squares cannot overflow
     # or underflow; an all-zero error keeps scale 1 and gradient 0.
     scale = (
@@ -548,6 +551,14 @@ def poisson_loss(
     return reduce_loss(loss, reduction, weight=weight, fn="poisson_loss")
 
 
+def _magnitude(v: Tensor, d: int) -> Tensor:
+    """``max |v|`` along ``d`` (1 where it is 0 or the dimension is empty), without gradient."""
+    if v.shape[d] == 0:
+        return v.new_ones(v.shape[:d] + v.shape[d + 1 :])
+    m = v.detach().abs().amax(dim=d)
+    return torch.where(m > 0, m, torch.ones_like(m))
+
+
 def cosine_similarity_loss(
     input: Tensor,
     target: Tensor,
@@ -590,7 +601,12 @@ def cosine_similarity_loss(
     check_positive("cosine_similarity_loss", "eps", eps)
     x, y = prepare_pair("cosine_similarity_loss", input, target)
     d = check_dim("cosine_similarity_loss", "input", x, dim)
-    nx = torch.linalg.vector_norm(x, dim=d).clamp_min(eps)
-    ny = torch.linalg.vector_norm(y, dim=d).clamp_min(eps)
-    loss = 1.0 - (x * y).sum(dim=d) / (nx * ny)
+    # cos is scale-free: divide each vector by its largest magnitude (a constant for autograd,
+    # 1 for a zero vector) so that products and norms cannot overflow or underflow; the floor
+    # eps of the norm |x| = s |x / s| becomes eps / s.
+    sx, sy = _magnitude(x, d), _magnitude(y, d)
+    xs, ys = x / sx.unsqueeze(d), y / sy.unsqueeze(d)
+    nx = torch.maximum(torch.linalg.vector_norm(xs, dim=d), eps / sx)
+    ny = torch.maximum(torch.linalg.vector_norm(ys, dim=d), eps / sy)
+    loss = 1.0 - (xs * ys).sum(dim=d) / (nx * ny)
     return reduce_loss(loss, reduction, weight=weight, fn="cosine_similarity_loss")
