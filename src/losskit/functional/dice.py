@@ -297,8 +297,9 @@ class _PredictionSums(torch.autograd.Function):
     ) -> tuple[Tensor | None, None, None, None, None, None]:
         x, p, picked, labels, dense, valid = ctx.saved_tensors
         activation = ctx.activation
-        if torch.is_grad_enabled() and activation != "none":
-            # Differentiable recomputation, so that double backward is exact.
+        if torch.is_grad_enabled():
+            # Differentiable recomputation, so that double backward is exact (the saved scores
+            # are a non-differentiable output; without an activation they are x itself).
             p = _activate(x, activation)
             if labels is not None:
                 picked = p.gather(1, labels.unsqueeze(1)).squeeze(1)

@@ -601,6 +601,8 @@ def cosine_similarity_loss(
     check_positive("cosine_similarity_loss", "eps", eps)
     x, y = prepare_pair("cosine_similarity_loss", input, target)
     d = check_dim("cosine_similarity_loss", "input", x, dim)
+    if d is None:  # one vector: the whole tensor
+        x, y, d = x.reshape(-1), y.reshape(-1), 0
     # cos is scale-free: divide each vector by its largest magnitude (a constant for autograd,
     # 1 for a zero vector) so that products and norms cannot overflow or underflow; the floor
     # eps of the norm |x| = s |x / s| becomes eps / s.
