@@ -35,8 +35,8 @@ from .._core.checks import (
     prepare_pair,
     shape_str,
 )
+from .._core.distributed import ProcessGroup, reduce_global
 from .._core.dtypes import compute_dtype
-from .._core.reduction import reduce_loss
 
 __all__ = ["sigmoid_focal_loss", "softmax_focal_loss"]
 
@@ -299,6 +299,7 @@ def sigmoid_focal_loss(
     gamma: float = 2.0,
     weight: Tensor | None = None,
     reduction: str = "mean",
+    process_group: ProcessGroup | None = None,
 ) -> Tensor:
     r"""Sigmoid focal loss (RetinaNet) on logits, for binary and multi-label targets.
 
@@ -328,6 +329,9 @@ def sigmoid_focal_loss(
         gamma: focusing parameter ``>= 0``.
         weight: optional weights broadcastable to ``[*]``, multiplying the unreduced loss.
         reduction: ``"none" | "mean" | "sum"``; ``"mean"`` divides by the number of elements.
+        process_group: ``torch.distributed`` group holding the other shards of the batch:
+            ``"mean"`` and ``"sum"`` then run over every rank's elements (see
+            :mod:`losskit.distributed`); ``None``: this process's batch only.
 
     Returns:
         ``[*]`` for ``"none"``, else a scalar; float32 for half/bfloat16 inputs.
@@ -355,7 +359,7 @@ def sigmoid_focal_loss(
     g = float(gamma)
     # A target that needs a gradient goes through plain autograd operations.
     loss = _focal_composite(x, t, a, g) if t.requires_grad else _SigmoidFocal.apply(x, t, a, g)
-    return reduce_loss(loss, reduction, weight=weight, fn=fn)
+    return reduce_global(loss, reduction, process_group, weight=weight, fn=fn)
 
 
 def _class_alpha(
@@ -402,6 +406,7 @@ def softmax_focal_loss(
     weight: Tensor | None = None,
     reduction: str = "mean",
     validate: bool | None = None,
+    process_group: ProcessGroup | None = None,
 ) -> Tensor:
     r"""Multi-class focal loss on logits with integer class labels.
 
@@ -428,6 +433,9 @@ def softmax_focal_loss(
         reduction: ``"none" | "mean" | "sum"``.
         validate: check that labels lie in ``[0, C)`` (or equal ``ignore_index``); ``None``
             follows :func:`losskit.set_validation`.
+        process_group: ``torch.distributed`` group holding the other shards of the batch:
+            ``"mean"`` divides the sum over every rank by the number of counted positions of
+            every rank (see :mod:`losskit.distributed`); ``None``: this process's batch only.
 
     Returns:
         ``[N, *]`` for ``"none"``, else a scalar; float32 for half/bfloat16 inputs.
@@ -477,4 +485,4 @@ def softmax_focal_loss(
     elif a is not None:
         loss = loss * a
     loss = torch.where(valid, loss, torch.zeros_like(loss))
-    return reduce_loss(loss, reduction, weight=weight, divisor=valid.sum(), fn=fn)
+    return reduce_global(loss, reduction, process_group, weight=weight, divisor=valid.sum(), fn=fn)
