@@ -8,11 +8,14 @@ averages the ranks' gradients). Checked exactly as documented in ``docs/distribu
 
 * without the factor, DDP's gradient is the single-process gradient divided by the world size;
 * with it, the parameters after every step equal single-process training on the whole batch;
-* without ``process_group`` (each rank its own batch) they do not.
+* without ``process_group`` (each rank its own batch) they do not;
+* gradient accumulation as documented (``global_divisor`` of the step, ``no_sync`` on all but
+  the last micro-batch, ``total / divisor * world``) gives the whole batch's gradient.
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import torch
@@ -74,6 +77,9 @@ def _worker(rank: int, world: int, x: torch.Tensor, labels: torch.Tensor) -> dic
     import torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel as DDP
 
+    import losskit
+    from losskit.distributed import global_divisor, label_count
+
     group = dist.group.WORLD
     xs, ys = x.split(SIZES)[rank], labels.split(SIZES)[rank]
 
@@ -87,10 +93,21 @@ def _worker(rank: int, world: int, x: torch.Tensor, labels: torch.Tensor) -> dic
 
     local = DDP(_model())
     _train(local, xs, ys, None, scale=1.0)
+
+    ddp = DDP(_model())
+    cut = min(1, xs.shape[0])
+    micro = [(xs[:cut], ys[:cut]), (xs[cut:], ys[cut:])]
+    divisor = global_divisor([label_count(y) for _, y in micro], group)
+    world = dist.get_world_size(group)
+    for i, (x_mb, y_mb) in enumerate(micro):
+        total = losskit.sparse_softmax_cross_entropy(ddp(x_mb), y_mb, reduction="sum")
+        with ddp.no_sync() if i < len(micro) - 1 else contextlib.nullcontext():
+            (total / divisor * world).backward()
     return {
         "unscaled": unscaled,
         "trained": trained,
         "local": [p.detach().clone() for p in local.module.parameters()],
+        "accumulated": [p.grad.clone() for p in ddp.parameters() if p.grad is not None],
     }
 
 
@@ -106,6 +123,10 @@ def test_ddp_training_equals_single_process_training() -> None:
     _train(model, x, labels, None, scale=1.0)
     expected = [p.detach() for p in model.parameters()]
 
+    model = _model()
+    torch.nn.functional.cross_entropy(model(x), labels, ignore_index=IGNORE).backward()
+    ce_grads = [p.grad.clone() for p in model.parameters() if p.grad is not None]
+
     world = len(SIZES)
     results = run_ranks(_worker, world, x, labels, timeout=120)
     for rank, result in enumerate(results):
@@ -116,3 +137,6 @@ def test_ddp_training_equals_single_process_training() -> None:
             torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12, msg=f"rank {rank}")
         # each rank's own mean, averaged by DDP: another model
         assert not torch.allclose(result["local"][0], expected[0], rtol=1e-4, atol=1e-6)
+        assert len(result["accumulated"]) == 2
+        for got, want in zip(result["accumulated"], ce_grads, strict=True):
+            torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
