@@ -99,7 +99,8 @@ def global_divisor(
 
     Returns:
         A 0-dim floating tensor (float32 for Python numbers and integer tensors, else the
-        divisors' dtype).
+        divisors' dtype), on the divisors' device (Python numbers: the CPU, or the current CUDA
+        device when the group's backend is NCCL).
 
     Raises:
         ValueError: no divisor, a divisor that is not a single number, or a negative one.
@@ -128,12 +129,24 @@ def global_divisor(
         values.append(value.reshape(()))
     floating = [v.dtype for v in values if v.is_floating_point()]
     dtype = torch.promote_types(torch.float32, floating[0]) if floating else torch.float32
-    device = next((v.device for v in values if v.device.type != "cpu"), values[0].device)
+    device = next(
+        (v.device for v in values if v.device.type != "cpu"), _group_device(process_group)
+    )
     total = torch.stack([v.to(device=device, dtype=dtype) for v in values]).sum()
     if bool(total < 0):
         raise fail(fn, f"divisors must be >= 0, got a sum of {total.item()!r}")
     total = all_reduce_sum(total, process_group)
     return torch.where(total == 0, torch.ones_like(total), total)
+
+
+def _group_device(process_group: ProcessGroup | None) -> torch.device:
+    """Where a number to be all-reduced lives: the current CUDA device for NCCL, else the CPU."""
+    if process_group is not None:
+        import torch.distributed as dist
+
+        if "nccl" in str(dist.get_backend(process_group)):
+            return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
 
 
 def label_count(

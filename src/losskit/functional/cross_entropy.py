@@ -323,6 +323,9 @@ def balanced_sigmoid_cross_entropy(
         >>> y = torch.tensor([[1.0, 0.0, 0.0, 0.0]])  # beta = 3/4
         >>> balanced_sigmoid_cross_entropy(x, y, reduction="none")
         tensor([[0.5199, 0.1733, 0.1733, 0.1733]])
+        >>> y2 = torch.tensor([[1.0, 1.0], [0.0, 0.0]])  # one beta for the batch: 2/4
+        >>> balanced_sigmoid_cross_entropy(torch.zeros(2, 2), y2, beta="batch")
+        tensor(0.3466)
 
     References:
         Xie, Tu, "Holistically-Nested Edge Detection", ICCV 2015.
