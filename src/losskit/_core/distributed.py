@@ -17,9 +17,8 @@ when the batch is split over ``torch.distributed`` ranks. Every such loss takes
   :func:`~losskit._core.reduction.reduce_loss` with the parts made global: the returned value
   is the loss of the whole (concatenated) batch on every rank.
 
-A ``process_group`` of ``None`` is the local computation: no collective is issued, nothing is
-imported from ``torch.distributed``, and the hot path stays what it was (also under
-``torch.compile``). Pass ``torch.distributed.group.WORLD`` for every rank.
+A ``process_group`` of ``None`` is the local computation: no collective is issued and the hot
+path stays what it was (also under ``torch.compile``). Pass ``torch.distributed.group.WORLD`` for every rank.
 
 This module imports torch only; the public layer is :mod:`losskit.distributed`.
 """
