@@ -18,7 +18,8 @@ when the batch is split over ``torch.distributed`` ranks. Every such loss takes
   is the loss of the whole (concatenated) batch on every rank.
 
 A ``process_group`` of ``None`` is the local computation: no collective is issued and the hot
-path stays what it was (also under ``torch.compile``). Pass ``torch.distributed.group.WORLD`` for every rank.
+path stays what it was (also under ``torch.compile``). Pass ``torch.distributed.group.WORLD``
+for every rank.
 
 This module imports torch only; the public layer is :mod:`losskit.distributed`.
 """
