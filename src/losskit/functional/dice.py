@@ -53,12 +53,11 @@ the class average.
 is a 0-dim tensor; with the defaults it is the survey's ``dice_coefficient``
 (``1 - 2 sum(y x) / (sum(y) + sum(x) + 1e-5)``).
 
-**Across processes.** The statistics are sums, so the pooled loss of a batch split over
-``torch.distributed`` ranks is ``1 - overlap_score(all_reduce(overlap_statistics(..., batch=True)))
-.mean()`` with a differentiable all-reduce (``torch.distributed.nn.functional.all_reduce``). Every
-rank then holds the global loss; since every rank back-propagates it, the all-reduce's backward
-sums identical gradients and each rank receives ``world_size`` times its share of the gradient,
-which the gradient averaging of data-parallel training cancels.
+**Across processes.** The statistics are sums, so ``process_group=`` (with ``batch=True``)
+all-reduces the ``(3, C)`` statistics of every rank once before the score is taken: every rank
+holds the loss of the whole batch, and the gradient of each rank's shard is the single-process
+gradient restricted to it (see :mod:`losskit.distributed`). Without ``batch=True``,
+``process_group=`` makes ``"mean"`` the mean over the samples of every rank.
 """
 
 from __future__ import annotations
@@ -82,8 +81,9 @@ from .._core.checks import (
     shape_str,
     validation_enabled,
 )
+from .._core.distributed import ProcessGroup, all_reduce_sums, reduce_global
 from .._core.dtypes import compute_dtype
-from .._core.reduction import reduce_loss, safe_divide
+from .._core.reduction import safe_divide
 
 __all__ = [
     "dice_coefficient",
@@ -565,6 +565,7 @@ def _overlap(
     reduction: str,
     validate: bool | None,
     as_loss: bool,
+    process_group: ProcessGroup | None = None,
 ) -> Tensor:
     for name, flag in (("from_logits", from_logits), ("squared", squared), ("batch", batch)):
         if not isinstance(flag, bool):
@@ -573,6 +574,9 @@ def _overlap(
     stats, c = _statistics(
         fn, input, target, mode, from_logits, squared, batch, ignore_index, validate
     )
+    if batch:
+        inter, xsum, ysum = all_reduce_sums(stats, process_group)
+        stats = (inter, xsum, ysum)
     score = _score(stats, metric, smooth, eps, alpha, beta)  # (N, C) or (C,)
     per_class = 1 - score if as_loss else score
 
@@ -590,7 +594,8 @@ def _overlap(
         per_sample = safe_divide((per_class * w).sum(-1), w.sum())
     else:
         per_sample = per_class.mean(-1)
-    return reduce_loss(per_sample, reduction, weight=weight, fn=fn)
+    group = None if batch else process_group  # pooled statistics are global already
+    return reduce_global(per_sample, reduction, group, weight=weight, fn=fn)
 
 
 def dice_loss(
@@ -608,6 +613,7 @@ def dice_loss(
     weight: Tensor | None = None,
     reduction: str = "mean",
     validate: bool | None = None,
+    process_group: ProcessGroup | None = None,
 ) -> Tensor:
     r"""Dice loss (Milletari et al., V-Net), one minus the soft Dice coefficient.
 
@@ -646,6 +652,9 @@ def dice_loss(
         reduction: ``"none" | "mean" | "sum"`` over the samples.
         validate: data-dependent checks (labels in range, values in :math:`[0, 1]`);
             ``None`` follows :func:`losskit.set_validation`.
+        process_group: ``torch.distributed`` group whose ranks hold the other shards of the
+            batch: the statistics (``batch=True``) or the ``"mean"`` count are summed over it;
+            ``None``: this process's batch only. See :mod:`losskit.distributed`.
 
     Returns:
         ``(N,)`` for ``"none"`` (``()`` with ``batch=True``), else a scalar; float32 for
@@ -692,6 +701,7 @@ def dice_loss(
         reduction=reduction,
         validate=validate,
         as_loss=True,
+        process_group=process_group,
     )
 
 
@@ -792,6 +802,7 @@ def jaccard_loss(
     weight: Tensor | None = None,
     reduction: str = "mean",
     validate: bool | None = None,
+    process_group: ProcessGroup | None = None,
 ) -> Tensor:
     r"""Jaccard loss (soft IoU), one minus the soft intersection over union.
 
@@ -819,6 +830,7 @@ def jaccard_loss(
         weight: per-sample weights ``(N,)``.
         reduction: ``"none" | "mean" | "sum"``.
         validate: data-dependent checks; ``None`` follows the global switch.
+        process_group: see :func:`dice_loss`.
 
     Returns:
         ``(N,)`` for ``"none"`` (``()`` with ``batch=True``), else a scalar.
@@ -856,6 +868,7 @@ def jaccard_loss(
         reduction=reduction,
         validate=validate,
         as_loss=True,
+        process_group=process_group,
     )
 
 
@@ -875,6 +888,7 @@ def tversky_loss(
     weight: Tensor | None = None,
     reduction: str = "mean",
     validate: bool | None = None,
+    process_group: ProcessGroup | None = None,
 ) -> Tensor:
     r"""Tversky loss (Salehi et al. 2017): Dice with separate weights for the two error kinds.
 
@@ -912,6 +926,7 @@ def tversky_loss(
         weight: per-sample weights ``(N,)``.
         reduction: ``"none" | "mean" | "sum"``.
         validate: data-dependent checks; ``None`` follows the global switch.
+        process_group: see :func:`dice_loss`.
 
     Returns:
         ``(N,)`` for ``"none"`` (``()`` with ``batch=True``), else a scalar.
@@ -949,4 +964,5 @@ def tversky_loss(
         reduction=reduction,
         validate=validate,
         as_loss=True,
+        process_group=process_group,
     )

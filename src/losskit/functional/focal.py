@@ -37,8 +37,8 @@ from .._core.checks import (
     shape_str,
     transforming,
 )
+from .._core.distributed import ProcessGroup, reduce_global
 from .._core.dtypes import compute_dtype
-from .._core.reduction import reduce_loss
 
 __all__ = ["sigmoid_focal_loss", "softmax_focal_loss"]
 
@@ -307,6 +307,7 @@ def sigmoid_focal_loss(
     weight: Tensor | None = None,
     reduction: str = "mean",
     validate: bool | None = None,
+    process_group: ProcessGroup | None = None,
 ) -> Tensor:
     r"""Sigmoid focal loss (RetinaNet) on logits, for binary and multi-label targets.
 
@@ -338,6 +339,9 @@ def sigmoid_focal_loss(
         reduction: ``"none" | "mean" | "sum"``; ``"mean"`` divides by the number of elements.
         validate: check that ``target`` lies in ``[0, 1]`` (which also catches arguments passed
             labels first); ``None`` follows :func:`losskit.set_validation`.
+        process_group: ``torch.distributed`` group holding the other shards of the batch:
+            ``"mean"`` and ``"sum"`` then run over every rank's elements (see
+            :mod:`losskit.distributed`); ``None``: this process's batch only.
 
     Returns:
         ``[*]`` for ``"none"``, else a scalar; float32 for half/bfloat16 inputs.
@@ -367,7 +371,7 @@ def sigmoid_focal_loss(
     g = float(gamma)
     # A target that needs a gradient goes through plain autograd operations.
     loss = _focal_composite(x, t, a, g) if t.requires_grad else _SigmoidFocal.apply(x, t, a, g)
-    return reduce_loss(loss, reduction, weight=weight, fn=fn)
+    return reduce_global(loss, reduction, process_group, weight=weight, fn=fn)
 
 
 def _class_alpha(
@@ -414,6 +418,7 @@ def softmax_focal_loss(
     weight: Tensor | None = None,
     reduction: str = "mean",
     validate: bool | None = None,
+    process_group: ProcessGroup | None = None,
 ) -> Tensor:
     r"""Multi-class focal loss on logits with integer class labels.
 
@@ -440,6 +445,9 @@ def softmax_focal_loss(
         reduction: ``"none" | "mean" | "sum"``.
         validate: check that labels lie in ``[0, C)`` (or equal ``ignore_index``); ``None``
             follows :func:`losskit.set_validation`.
+        process_group: ``torch.distributed`` group holding the other shards of the batch:
+            ``"mean"`` divides the sum over every rank by the number of counted positions of
+            every rank (see :mod:`losskit.distributed`); ``None``: this process's batch only.
 
     Returns:
         ``[N, *]`` for ``"none"``, else a scalar; float32 for half/bfloat16 inputs.
@@ -489,4 +497,4 @@ def softmax_focal_loss(
     elif a is not None:
         loss = loss * a
     loss = torch.where(valid, loss, torch.zeros_like(loss))
-    return reduce_loss(loss, reduction, weight=weight, divisor=valid.sum(), fn=fn)
+    return reduce_global(loss, reduction, process_group, weight=weight, divisor=valid.sum(), fn=fn)

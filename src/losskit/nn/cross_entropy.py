@@ -5,6 +5,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from .. import functional as F
+from .._core.distributed import ProcessGroup
 from .._core.module import Loss
 
 __all__ = [
@@ -40,6 +41,7 @@ class SigmoidCrossEntropyLoss(Loss):
         label_smoothing: float = 0.0,
         reduction: str = "mean",
         validate: bool | None = None,
+        process_group: ProcessGroup | None = None,
     ) -> None:
         super().__init__(
             reduction=reduction,
@@ -47,6 +49,7 @@ class SigmoidCrossEntropyLoss(Loss):
             pos_weight=pos_weight,
             label_smoothing=label_smoothing,
             validate=validate,
+            process_group=process_group,
         )
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -99,12 +102,19 @@ class BalancedSigmoidCrossEntropyLoss(Loss):
     def __init__(
         self,
         *,
-        beta: float | Tensor | None = None,
+        beta: float | Tensor | str | None = None,
         weight: Tensor | None = None,
         reduction: str = "mean",
         validate: bool | None = None,
+        process_group: ProcessGroup | None = None,
     ) -> None:
-        super().__init__(reduction=reduction, beta=beta, weight=weight, validate=validate)
+        super().__init__(
+            reduction=reduction,
+            beta=beta,
+            weight=weight,
+            validate=validate,
+            process_group=process_group,
+        )
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """Call :func:`losskit.balanced_sigmoid_cross_entropy` with this module's options."""
@@ -133,6 +143,7 @@ class SoftmaxCrossEntropyLoss(Loss):
         label_smoothing: float = 0.0,
         reduction: str = "mean",
         validate: bool | None = None,
+        process_group: ProcessGroup | None = None,
     ) -> None:
         super().__init__(
             reduction=reduction,
@@ -140,6 +151,7 @@ class SoftmaxCrossEntropyLoss(Loss):
             weight=weight,
             label_smoothing=label_smoothing,
             validate=validate,
+            process_group=process_group,
         )
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -171,6 +183,7 @@ class SparseSoftmaxCrossEntropyLoss(Loss):
         label_smoothing: float = 0.0,
         reduction: str = "mean",
         validate: bool | None = None,
+        process_group: ProcessGroup | None = None,
     ) -> None:
         super().__init__(
             reduction=reduction,
@@ -179,6 +192,7 @@ class SparseSoftmaxCrossEntropyLoss(Loss):
             ignore_index=ignore_index,
             label_smoothing=label_smoothing,
             validate=validate,
+            process_group=process_group,
         )
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:

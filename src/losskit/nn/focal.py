@@ -5,6 +5,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from .. import functional as F
+from .._core.distributed import ProcessGroup
 from .._core.module import Loss
 
 __all__ = ["SigmoidFocalLoss", "SoftmaxFocalLoss"]
@@ -31,9 +32,15 @@ class SigmoidFocalLoss(Loss):
         weight: Tensor | None = None,
         reduction: str = "mean",
         validate: bool | None = None,
+        process_group: ProcessGroup | None = None,
     ) -> None:
         super().__init__(
-            reduction=reduction, alpha=alpha, gamma=gamma, weight=weight, validate=validate
+            reduction=reduction,
+            alpha=alpha,
+            gamma=gamma,
+            weight=weight,
+            validate=validate,
+            process_group=process_group,
         )
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -67,6 +74,7 @@ class SoftmaxFocalLoss(Loss):
         weight: Tensor | None = None,
         reduction: str = "mean",
         validate: bool | None = None,
+        process_group: ProcessGroup | None = None,
     ) -> None:
         super().__init__(
             reduction=reduction,
@@ -76,6 +84,7 @@ class SoftmaxFocalLoss(Loss):
             ignore_index=ignore_index,
             weight=weight,
             validate=validate,
+            process_group=process_group,
         )
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
