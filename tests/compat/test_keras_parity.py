@@ -313,7 +313,7 @@ def test_float64_stays_float64() -> None:
 
 def test_sample_weight_that_does_not_broadcast_is_refused_as_keras() -> None:
     y_true, y_pred = _normal((B, C)), _normal((B, C))
-    w = np.ones((B, C + 1), np.float32)
+    w = np.ones((C,), np.float32)  # per-sample losses are (B,): (C,) does not broadcast
     with pytest.raises(Exception):  # noqa: B017 - Keras raises torch's RuntimeError
         keras.losses.MeanSquaredError()(y_true, y_pred, w)
     with pytest.raises(ValueError, match=r"^compat\.keras\.MeanSquaredError: sample_weight"):
