@@ -308,12 +308,42 @@ def other_cases() -> None:
     case("distributions.kl_divergence", V1.distributions.kl_divergence, bern_a, bern_b)
 
 
+def metric_cases() -> list[dict[str, Any]]:
+    """TensorFlow-1 streaming metrics (graph mode): the value after each of several weighted
+    updates."""
+    updates = []
+    for i, shape in enumerate([(3, 2), (4, 2), (2, 2), (3, 2)]):
+        pred, label = r3(rng.normal(size=shape)), r3(rng.normal(size=shape))
+        w: Any = [1.0, r3(rng.uniform(size=(shape[0], 1))), r3(rng.uniform(size=shape)),
+                  np.zeros(shape, np.float32)][i]
+        if i == 2:
+            w[0] = 0.0
+        updates.append((label, pred, w))
+    out = []
+    for name in ("mean_squared_error", "root_mean_squared_error", "mean_absolute_error"):
+        graph = tf.Graph()
+        with graph.as_default():
+            labels = V1.placeholder(tf.float32, [None, 2])
+            preds = V1.placeholder(tf.float32, [None, 2])
+            weights = V1.placeholder(tf.float32, None)
+            value, update = getattr(V1.metrics, name)(labels, preds, weights)
+            values = []
+            with V1.Session() as sess:
+                sess.run(V1.local_variables_initializer())
+                for label, pred, w in updates:
+                    sess.run(update, {labels: label, preds: pred, weights: w})
+                    values.append(float(sess.run(value)))
+        out.append({"metric": name, "values": short(values)})
+    return [{"updates": [[encode(np.asarray(a, np.float32)) for a in u] for u in updates],
+             "metrics": out}]
+
+
 def main() -> None:
     losses_cases()
     nn_cases()
     other_cases()
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"tensorflow": tf.__version__, "cases": CASES}
+    payload = {"tensorflow": tf.__version__, "cases": CASES, "metrics": metric_cases()}
     OUT.write_text(json.dumps(payload, separators=(",", ":")) + "\n")
     print(f"{len(CASES)} cases, {sum('raises' in c for c in CASES)} refusals -> {OUT}")
 

@@ -32,7 +32,8 @@ def as_tensor(value: Any, name: str, fn: str) -> Tensor:
         raise fail(fn, f"{name} must not be None", TypeError)
     if isinstance(value, np.ndarray):
         if value.dtype == np.float64 or value.dtype.kind in "fiub":
-            return torch.from_numpy(np.ascontiguousarray(value))
+            # np.ascontiguousarray would make a 0-d array 1-d: np.require keeps the rank.
+            return torch.from_numpy(np.require(value, requirements="C"))
         raise fail(fn, f"{name} must hold numbers, got an array of dtype {value.dtype}", TypeError)
     if isinstance(value, np.generic):
         return torch.as_tensor(np.asarray(value))
