@@ -81,14 +81,17 @@ def output(value: Any) -> Any:
 def case(fn: str, call: Any, *args: Any, note: str | None = None, **kwargs: Any) -> None:
     """Record TensorFlow's answer to ``call(*args, **kwargs)``; ``note`` marks a documented
     difference (losskit refuses a call TensorFlow answers)."""
-    entry: dict[str, Any] = {"fn": fn, "args": [encode(a) for a in args],
-                             "kwargs": {k: encode(v) for k, v in kwargs.items()}}
+    entry: dict[str, Any] = {
+        "fn": fn,
+        "args": [encode(a) for a in args],
+        "kwargs": {k: encode(v) for k, v in kwargs.items()},
+    }
     if note:
         entry["losskit_refuses"] = note
     try:
         result = call(*[tf_value(a) for a in args], **{k: tf_value(v) for k, v in kwargs.items()})
         entry["expected"] = output(result)
-    except Exception as error:  # noqa: BLE001 - recorded as TensorFlow's refusal
+    except Exception as error:
         entry["raises"] = type(error).__name__
         entry["message"] = str(error).splitlines()[0][:100]
     CASES.append(entry)
@@ -98,8 +101,9 @@ def sparse(rows: list[list[int]], width: int | None = None) -> tf.SparseTensor:
     index = [[i, j] for i, row in enumerate(rows) for j in range(len(row))]
     values = [v for row in rows for v in row]
     w = max([len(r) for r in rows] + [1]) if width is None else width
-    return tf.SparseTensor(np.array(index, np.int64).reshape(-1, 2),
-                           np.array(values, np.int32), [len(rows), w])
+    return tf.SparseTensor(
+        np.array(index, np.int64).reshape(-1, 2), np.array(values, np.int32), [len(rows), w]
+    )
 
 
 def losses_cases() -> None:
@@ -127,7 +131,7 @@ def losses_cases() -> None:
         "sigmoid_cross_entropy": (V1.losses.sigmoid_cross_entropy, soft, logits, {}),
     }
     for name, (call, y, x, extra) in pairs.items():
-        for wname, w in weights.items():
+        for w in weights.values():
             for red in REDUCTIONS:
                 case(f"losses.{name}", call, y, x, w, reduction=red, **extra)
         case(f"losses.{name}", call, y, x)  # every default
@@ -136,56 +140,119 @@ def losses_cases() -> None:
         case(f"losses.{name}", call, y, x[:, :2])  # labels and predictions differ: refused
     for ls in (0.1, 0.5):
         for red in REDUCTIONS:
-            case("losses.sigmoid_cross_entropy", V1.losses.sigmoid_cross_entropy, labels01,
-                 logits, weights["full"], label_smoothing=ls, reduction=red)
+            case(
+                "losses.sigmoid_cross_entropy",
+                V1.losses.sigmoid_cross_entropy,
+                labels01,
+                logits,
+                weights["full"],
+                label_smoothing=ls,
+                reduction=red,
+            )
     case("losses.huber_loss", V1.losses.huber_loss, soft, pred * 3)  # default delta
     case("losses.log_loss", V1.losses.log_loss, labels_p, probs, epsilon=1e-3)
 
     onehot = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 4)]
     softlab = r3(rng.dirichlet(np.ones(3), size=4))
-    ce_w = {"scalar": 2.5, "zero": 0.0,
-            "per_sample": np.array([1.0, 0.0, 0.5, 2.0], np.float32),
-            "per_sample_col": np.array([[1.0], [0.0], [0.5], [2.0]], np.float32)}
+    ce_w = {
+        "scalar": 2.5,
+        "zero": 0.0,
+        "per_sample": np.array([1.0, 0.0, 0.5, 2.0], np.float32),
+        "per_sample_col": np.array([[1.0], [0.0], [0.5], [2.0]], np.float32),
+    }
     for lab in (onehot, softlab):
-        for wname, w in ce_w.items():
+        for w in ce_w.values():
             for red in REDUCTIONS:
                 for ls in (0.0, 0.2):
-                    case("losses.softmax_cross_entropy", V1.losses.softmax_cross_entropy, lab,
-                         logits, w, label_smoothing=ls, reduction=red)
+                    case(
+                        "losses.softmax_cross_entropy",
+                        V1.losses.softmax_cross_entropy,
+                        lab,
+                        logits,
+                        w,
+                        label_smoothing=ls,
+                        reduction=red,
+                    )
     case("losses.softmax_cross_entropy", V1.losses.softmax_cross_entropy, onehot, logits)
-    case("losses.softmax_cross_entropy", V1.losses.softmax_cross_entropy, onehot, logits,
-         np.ones(3, np.float32))
+    case(
+        "losses.softmax_cross_entropy",
+        V1.losses.softmax_cross_entropy,
+        onehot,
+        logits,
+        np.ones(3, np.float32),
+    )
     case("losses.softmax_cross_entropy", V1.losses.softmax_cross_entropy, onehot[:, :2], logits)
 
     sparse_labels = rng.integers(0, 3, 4).astype(np.int64)
-    for wname, w in ce_w.items():
+    for w in ce_w.values():
         for red in REDUCTIONS:
-            case("losses.sparse_softmax_cross_entropy", V1.losses.sparse_softmax_cross_entropy,
-                 sparse_labels, logits, w, reduction=red)
-            case("losses.sparse_softmax_cross_entropy", V1.losses.sparse_softmax_cross_entropy,
-                 sparse_labels[:, None], logits, w, reduction=red)
+            case(
+                "losses.sparse_softmax_cross_entropy",
+                V1.losses.sparse_softmax_cross_entropy,
+                sparse_labels,
+                logits,
+                w,
+                reduction=red,
+            )
+            case(
+                "losses.sparse_softmax_cross_entropy",
+                V1.losses.sparse_softmax_cross_entropy,
+                sparse_labels[:, None],
+                logits,
+                w,
+                reduction=red,
+            )
     logits3 = r3(rng.normal(size=(2, 3, 4)))
     labels3 = rng.integers(0, 4, (2, 3)).astype(np.int64)
     for w in (1.0, r3(rng.uniform(size=(2, 3))), np.array([[1.0], [0.0]], np.float32)):
         for red in REDUCTIONS:
-            case("losses.sparse_softmax_cross_entropy", V1.losses.sparse_softmax_cross_entropy,
-                 labels3, logits3, w, reduction=red)
-    case("losses.sparse_softmax_cross_entropy", V1.losses.sparse_softmax_cross_entropy,
-         labels3[:, :, None, None], logits3)  # labels of the wrong rank: refused
-    case("losses.sparse_softmax_cross_entropy", V1.losses.sparse_softmax_cross_entropy,
-         sparse_labels, logits, np.ones(3, np.float32))
+            case(
+                "losses.sparse_softmax_cross_entropy",
+                V1.losses.sparse_softmax_cross_entropy,
+                labels3,
+                logits3,
+                w,
+                reduction=red,
+            )
+    case(
+        "losses.sparse_softmax_cross_entropy",
+        V1.losses.sparse_softmax_cross_entropy,
+        labels3[:, :, None, None],
+        logits3,
+    )  # labels of the wrong rank: refused
+    case(
+        "losses.sparse_softmax_cross_entropy",
+        V1.losses.sparse_softmax_cross_entropy,
+        sparse_labels,
+        logits,
+        np.ones(3, np.float32),
+    )
 
     losses = r3(rng.normal(size=(4, 3)))
-    for wname, w in weights.items():
+    for w in weights.values():
         for red in REDUCTIONS:
-            case("losses.compute_weighted_loss", V1.losses.compute_weighted_loss, losses, w,
-                 reduction=red)
-    case("losses.compute_weighted_loss", V1.losses.compute_weighted_loss, losses,
-         np.ones(3, np.float32))
-    case("losses.compute_weighted_loss", V1.losses.compute_weighted_loss, losses,
-         reduction="mean")  # not a Reduction key: refused
-    case("losses.compute_weighted_loss", V1.losses.compute_weighted_loss, np.zeros((0, 3),
-         np.float32), np.zeros((0, 1), np.float32))
+            case(
+                "losses.compute_weighted_loss",
+                V1.losses.compute_weighted_loss,
+                losses,
+                w,
+                reduction=red,
+            )
+    case(
+        "losses.compute_weighted_loss",
+        V1.losses.compute_weighted_loss,
+        losses,
+        np.ones(3, np.float32),
+    )
+    case(
+        "losses.compute_weighted_loss", V1.losses.compute_weighted_loss, losses, reduction="mean"
+    )  # not a Reduction key: refused
+    case(
+        "losses.compute_weighted_loss",
+        V1.losses.compute_weighted_loss,
+        np.zeros((0, 3), np.float32),
+        np.zeros((0, 1), np.float32),
+    )
 
 
 def nn_cases() -> None:
@@ -193,42 +260,107 @@ def nn_cases() -> None:
     x[0, 0], x[0, 1] = 50.0, -50.0
     z = r3(rng.uniform(size=(3, 4)))
     z[0, 0], z[0, 1] = 1.0, 0.0
-    case("nn.sigmoid_cross_entropy_with_logits", V1.nn.sigmoid_cross_entropy_with_logits,
-         labels=z, logits=x)
-    case("nn.sigmoid_cross_entropy_with_logits", V1.nn.sigmoid_cross_entropy_with_logits,
-         labels=z.astype(np.float64), logits=x.astype(np.float64))
-    case("nn.sigmoid_cross_entropy_with_logits", V1.nn.sigmoid_cross_entropy_with_logits,
-         labels=z[:, :2], logits=x)
+    case(
+        "nn.sigmoid_cross_entropy_with_logits",
+        V1.nn.sigmoid_cross_entropy_with_logits,
+        labels=z,
+        logits=x,
+    )
+    case(
+        "nn.sigmoid_cross_entropy_with_logits",
+        V1.nn.sigmoid_cross_entropy_with_logits,
+        labels=z.astype(np.float64),
+        logits=x.astype(np.float64),
+    )
+    case(
+        "nn.sigmoid_cross_entropy_with_logits",
+        V1.nn.sigmoid_cross_entropy_with_logits,
+        labels=z[:, :2],
+        logits=x,
+    )
     for q in (2.5, r3(rng.uniform(size=4) * 3)):
-        case("nn.weighted_cross_entropy_with_logits", V1.nn.weighted_cross_entropy_with_logits,
-             labels=z, logits=x, pos_weight=q)
-    case("nn.weighted_cross_entropy_with_logits", V1.nn.weighted_cross_entropy_with_logits,
-         labels=z.astype(np.float64), logits=x.astype(np.float64), pos_weight=0.5)
+        case(
+            "nn.weighted_cross_entropy_with_logits",
+            V1.nn.weighted_cross_entropy_with_logits,
+            labels=z,
+            logits=x,
+            pos_weight=q,
+        )
+    case(
+        "nn.weighted_cross_entropy_with_logits",
+        V1.nn.weighted_cross_entropy_with_logits,
+        labels=z.astype(np.float64),
+        logits=x.astype(np.float64),
+        pos_weight=0.5,
+    )
     dist = r3(rng.dirichlet(np.ones(4), size=3))
     for dim in (-1, 1, 0):
-        case("nn.softmax_cross_entropy_with_logits", V1.nn.softmax_cross_entropy_with_logits,
-             labels=dist, logits=x, dim=dim)
-    case("nn.softmax_cross_entropy_with_logits", V1.nn.softmax_cross_entropy_with_logits,
-         labels=dist, logits=x, axis=0)  # refused: dim keeps its default -1
-    case("nn.softmax_cross_entropy_with_logits", V1.nn.softmax_cross_entropy_with_logits,
-         labels=dist, logits=x, dim=None, axis=0)
-    case("nn.softmax_cross_entropy_with_logits", V1.nn.softmax_cross_entropy_with_logits,
-         labels=dist.astype(np.float64), logits=x.astype(np.float64))
-    case("nn.softmax_cross_entropy_with_logits", V1.nn.softmax_cross_entropy_with_logits,
-         labels=dist[:, :3], logits=x)
+        case(
+            "nn.softmax_cross_entropy_with_logits",
+            V1.nn.softmax_cross_entropy_with_logits,
+            labels=dist,
+            logits=x,
+            dim=dim,
+        )
+    case(
+        "nn.softmax_cross_entropy_with_logits",
+        V1.nn.softmax_cross_entropy_with_logits,
+        labels=dist,
+        logits=x,
+        axis=0,
+    )  # refused: dim keeps its default -1
+    case(
+        "nn.softmax_cross_entropy_with_logits",
+        V1.nn.softmax_cross_entropy_with_logits,
+        labels=dist,
+        logits=x,
+        dim=None,
+        axis=0,
+    )
+    case(
+        "nn.softmax_cross_entropy_with_logits",
+        V1.nn.softmax_cross_entropy_with_logits,
+        labels=dist.astype(np.float64),
+        logits=x.astype(np.float64),
+    )
+    case(
+        "nn.softmax_cross_entropy_with_logits",
+        V1.nn.softmax_cross_entropy_with_logits,
+        labels=dist[:, :3],
+        logits=x,
+    )
     y = rng.integers(0, 4, 3).astype(np.int64)
-    case("nn.sparse_softmax_cross_entropy_with_logits",
-         V1.nn.sparse_softmax_cross_entropy_with_logits, labels=y, logits=x)
-    case("nn.sparse_softmax_cross_entropy_with_logits",
-         V1.nn.sparse_softmax_cross_entropy_with_logits, labels=y, logits=x.astype(np.float64))
+    case(
+        "nn.sparse_softmax_cross_entropy_with_logits",
+        V1.nn.sparse_softmax_cross_entropy_with_logits,
+        labels=y,
+        logits=x,
+    )
+    case(
+        "nn.sparse_softmax_cross_entropy_with_logits",
+        V1.nn.sparse_softmax_cross_entropy_with_logits,
+        labels=y,
+        logits=x.astype(np.float64),
+    )
     x3 = r3(rng.normal(size=(2, 3, 4)))
-    case("nn.sparse_softmax_cross_entropy_with_logits",
-         V1.nn.sparse_softmax_cross_entropy_with_logits,
-         labels=rng.integers(0, 4, (2, 3)).astype(np.int64), logits=x3)
-    case("nn.sparse_softmax_cross_entropy_with_logits",
-         V1.nn.sparse_softmax_cross_entropy_with_logits, labels=y[:, None], logits=x)
-    case("nn.sparse_softmax_cross_entropy_with_logits",
-         V1.nn.sparse_softmax_cross_entropy_with_logits, labels=y[:2], logits=x)
+    case(
+        "nn.sparse_softmax_cross_entropy_with_logits",
+        V1.nn.sparse_softmax_cross_entropy_with_logits,
+        labels=rng.integers(0, 4, (2, 3)).astype(np.int64),
+        logits=x3,
+    )
+    case(
+        "nn.sparse_softmax_cross_entropy_with_logits",
+        V1.nn.sparse_softmax_cross_entropy_with_logits,
+        labels=y[:, None],
+        logits=x,
+    )
+    case(
+        "nn.sparse_softmax_cross_entropy_with_logits",
+        V1.nn.sparse_softmax_cross_entropy_with_logits,
+        labels=y[:2],
+        logits=x,
+    )
     case("nn.l2_loss", tf.nn.l2_loss, x)
     case("nn.l2_loss", tf.nn.l2_loss, x.astype(np.float64))
     case("nn.l2_loss", tf.nn.l2_loss, np.zeros((0, 3), np.float32))
@@ -240,18 +372,42 @@ def nn_cases() -> None:
     seq = np.array([7, 6, 3, 5], np.int32)
     for collapse in (False, True):
         for merge in (True, False):
-            case("nn.ctc_loss", V1.nn.ctc_loss, sparse(rows), logits, seq,
-                 preprocess_collapse_repeated=collapse, ctc_merge_repeated=merge)
-    case("nn.ctc_loss", V1.nn.ctc_loss, sparse(rows), logits.transpose(1, 0, 2), seq,
-         time_major=False)
+            case(
+                "nn.ctc_loss",
+                V1.nn.ctc_loss,
+                sparse(rows),
+                logits,
+                seq,
+                preprocess_collapse_repeated=collapse,
+                ctc_merge_repeated=merge,
+            )
+    case(
+        "nn.ctc_loss",
+        V1.nn.ctc_loss,
+        sparse(rows),
+        logits.transpose(1, 0, 2),
+        seq,
+        time_major=False,
+    )
     case("nn.ctc_loss", V1.nn.ctc_loss, sparse(rows), logits.astype(np.float64), seq)
     long_rows = [[1, 2, 3, 4], [0, 3], [1], [2]]
-    case("nn.ctc_loss", V1.nn.ctc_loss, sparse(long_rows), logits, np.array([3, 6, 3, 5],
-         np.int32), ignore_longer_outputs_than_inputs=True)
-    case("nn.ctc_loss", V1.nn.ctc_loss, sparse(long_rows), logits, np.array([3, 6, 3, 5],
-         np.int32))
-    case("nn.ctc_loss", V1.nn.ctc_loss, sparse([[5], [1], [1], [1]]), logits, seq,
-         note="a label equal to the blank (the last class) has no CTC path")
+    case(
+        "nn.ctc_loss",
+        V1.nn.ctc_loss,
+        sparse(long_rows),
+        logits,
+        np.array([3, 6, 3, 5], np.int32),
+        ignore_longer_outputs_than_inputs=True,
+    )
+    case("nn.ctc_loss", V1.nn.ctc_loss, sparse(long_rows), logits, np.array([3, 6, 3, 5], np.int32))
+    case(
+        "nn.ctc_loss",
+        V1.nn.ctc_loss,
+        sparse([[5], [1], [1], [1]]),
+        logits,
+        seq,
+        note="a label equal to the blank (the last class) has no CTC path",
+    )
     case("nn.ctc_loss", V1.nn.ctc_loss, sparse([[1], [1], [], [1]]), logits, seq)  # empty label
     # v2, dense labels: blank_index 0 (labels 1..5), -1 and 2 (labels avoid the blank)
     dense0 = np.array([[1, 1, 2, 0], [3, 4, 4, 5], [0, 0, 0, 0], [2, 0, 0, 0]], np.int64)
@@ -262,31 +418,61 @@ def nn_cases() -> None:
     case("nn.ctc_loss_v2", tf.nn.ctc_loss, dense_last, logits, lens, seq, blank_index=-1)
     dense2 = np.array([[1, 1, 3, 0], [0, 3, 3, 4], [0, 0, 0, 0], [5, 0, 0, 0]], np.int64)
     case("nn.ctc_loss_v2", tf.nn.ctc_loss, dense2, logits, lens, seq, blank_index=2)
-    case("nn.ctc_loss_v2", tf.nn.ctc_loss, dense2, logits.transpose(1, 0, 2), lens, seq,
-         logits_time_major=False, blank_index=2)
-    case("nn.ctc_loss_v2", tf.nn.ctc_loss, sparse([[1, 1, 3], [0, 3, 3, 4], [], [5]]), logits,
-         None, seq, blank_index=2)
+    case(
+        "nn.ctc_loss_v2",
+        tf.nn.ctc_loss,
+        dense2,
+        logits.transpose(1, 0, 2),
+        lens,
+        seq,
+        logits_time_major=False,
+        blank_index=2,
+    )
+    case(
+        "nn.ctc_loss_v2",
+        tf.nn.ctc_loss,
+        sparse([[1, 1, 3], [0, 3, 3, 4], [], [5]]),
+        logits,
+        None,
+        seq,
+        blank_index=2,
+    )
     case("nn.ctc_loss_v2", tf.nn.ctc_loss, sparse(rows), logits, None, seq, blank_index=-1)
-    case("nn.ctc_loss_v2", tf.nn.ctc_loss, sparse([[1], [], [1], [1]]), logits, None, seq,
-         blank_index=0)  # an empty sparse label: refused
+    case(
+        "nn.ctc_loss_v2",
+        tf.nn.ctc_loss,
+        sparse([[1], [], [1], [1]]),
+        logits,
+        None,
+        seq,
+        blank_index=0,
+    )  # an empty sparse label: refused
     # decoders
     for merge in (True, False):
-        case("nn.ctc_greedy_decoder", V1.nn.ctc_greedy_decoder, logits, seq,
-             merge_repeated=merge)
+        case("nn.ctc_greedy_decoder", V1.nn.ctc_greedy_decoder, logits, seq, merge_repeated=merge)
     case("nn.ctc_greedy_decoder", V1.nn.ctc_greedy_decoder, logits, seq, blank_index=0)
     case("nn.ctc_greedy_decoder", V1.nn.ctc_greedy_decoder, logits, seq, blank_index=-3)
     peaky = r3(rng.normal(size=(8, 3, 4)) * 3)
     for width, top in ((1, 1), (4, 2), (10, 3)):
         for merge in (True, False):
-            case("nn.ctc_beam_search_decoder", V1.nn.ctc_beam_search_decoder, peaky,
-                 np.array([8, 5, 6], np.int32), beam_width=width, top_paths=top,
-                 merge_repeated=merge)
+            case(
+                "nn.ctc_beam_search_decoder",
+                V1.nn.ctc_beam_search_decoder,
+                peaky,
+                np.array([8, 5, 6], np.int32),
+                beam_width=width,
+                top_paths=top,
+                merge_repeated=merge,
+            )
 
 
 def other_cases() -> None:
     def sp(entries: list[tuple[tuple[int, ...], int]], shape: list[int]) -> tf.SparseTensor:
-        return tf.SparseTensor(np.array([e[0] for e in entries], np.int64).reshape(-1, len(shape)),
-                               np.array([e[1] for e in entries], np.int64), shape)
+        return tf.SparseTensor(
+            np.array([e[0] for e in entries], np.int64).reshape(-1, len(shape)),
+            np.array([e[1] for e in entries], np.int64),
+            shape,
+        )
 
     hyp = sp([((0, 0), 1), ((0, 1), 2), ((1, 0), 3), ((2, 0), 4), ((2, 1), 4)], [4, 2])
     truth = sp([((0, 0), 1), ((1, 0), 3), ((1, 1), 5), ((1, 2), 3), ((3, 0), 7)], [4, 3])
@@ -314,8 +500,12 @@ def metric_cases() -> list[dict[str, Any]]:
     updates = []
     for i, shape in enumerate([(3, 2), (4, 2), (2, 2), (3, 2)]):
         pred, label = r3(rng.normal(size=shape)), r3(rng.normal(size=shape))
-        w: Any = [1.0, r3(rng.uniform(size=(shape[0], 1))), r3(rng.uniform(size=shape)),
-                  np.zeros(shape, np.float32)][i]
+        w: Any = [
+            1.0,
+            r3(rng.uniform(size=(shape[0], 1))),
+            r3(rng.uniform(size=shape)),
+            np.zeros(shape, np.float32),
+        ][i]
         if i == 2:
             w[0] = 0.0
         updates.append((label, pred, w))
@@ -334,8 +524,12 @@ def metric_cases() -> list[dict[str, Any]]:
                     sess.run(update, {labels: label, preds: pred, weights: w})
                     values.append(float(sess.run(value)))
         out.append({"metric": name, "values": short(values)})
-    return [{"updates": [[encode(np.asarray(a, np.float32)) for a in u] for u in updates],
-             "metrics": out}]
+    return [
+        {
+            "updates": [[encode(np.asarray(a, np.float32)) for a in u] for u in updates],
+            "metrics": out,
+        }
+    ]
 
 
 def main() -> None:

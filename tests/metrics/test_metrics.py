@@ -88,15 +88,18 @@ def test_edit_distance_metric_is_the_weighted_mean_of_tf_edit_distances() -> Non
 
 
 TEXTS = [
-    (["this is the prediction", "there is an other sample"],
-     ["this is the reference", "there is another one"]),
+    (
+        ["this is the prediction", "there is an other sample"],
+        ["this is the reference", "there is another one"],
+    ),
     (["hello world", "", "a b c d"], ["hello duck", "nothing here", "a b"]),
     ("the quick brown fox", "the quick brown dog jumps"),
 ]
 
 
-@pytest.mark.parametrize(("ours", "theirs"), [("WordErrorRate", "WordErrorRate"),
-                                               ("CharErrorRate", "CharErrorRate")])
+@pytest.mark.parametrize(
+    ("ours", "theirs"), [("WordErrorRate", "WordErrorRate"), ("CharErrorRate", "CharErrorRate")]
+)
 def test_error_rates_equal_torchmetrics(ours: str, theirs: str) -> None:
     torchmetrics_text = pytest.importorskip("torchmetrics.text")
     mine = getattr(metrics, ours)()
@@ -104,8 +107,9 @@ def test_error_rates_equal_torchmetrics(ours: str, theirs: str) -> None:
     for hyp, truth in TEXTS:
         mine.update(hyp, truth)
         ref.update(hyp, truth)
-        torch.testing.assert_close(mine.compute().item(), ref.compute().item(), rtol=1e-6,
-                                   atol=1e-7)
+        torch.testing.assert_close(
+            mine.compute().item(), ref.compute().item(), rtol=1e-6, atol=1e-7
+        )
 
 
 def test_error_rate_refuses_mismatched_batches() -> None:
@@ -121,8 +125,11 @@ def test_error_rate_refuses_mismatched_batches() -> None:
 
 def _sync_worker(rank: int, world: int, shards: list) -> list[float]:
     values = []
-    for name, kwargs in (("MeanSquaredError", {}), ("MeanSquaredError", {"squared": False}),
-                         ("MeanAbsoluteError", {})):
+    for name, kwargs in (
+        ("MeanSquaredError", {}),
+        ("MeanSquaredError", {"squared": False}),
+        ("MeanAbsoluteError", {}),
+    ):
         m = getattr(metrics, name)(**kwargs)
         for preds, labels, weights in shards[rank]:
             m.update(preds, labels, weight=weights)
@@ -152,8 +159,11 @@ def test_compute_after_sync_equals_one_process_with_every_update() -> None:
     shards = [updates[:2], updates[2:]]  # uneven shards
     results = run_ranks(_sync_worker, 2, shards)
     single = []
-    for name, kwargs in (("MeanSquaredError", {}), ("MeanSquaredError", {"squared": False}),
-                         ("MeanAbsoluteError", {})):
+    for name, kwargs in (
+        ("MeanSquaredError", {}),
+        ("MeanSquaredError", {"squared": False}),
+        ("MeanAbsoluteError", {}),
+    ):
         m = getattr(metrics, name)(**kwargs)
         for preds, labels, weights in updates:
             m.update(preds, labels, weight=weights)

@@ -41,8 +41,10 @@ def as_tensor(value: Any, name: str, fn: str) -> Tensor:
         out = torch.as_tensor(value)
     except (TypeError, ValueError, RuntimeError) as error:
         raise fail(
-            fn, f"{name} must be a tensor, an array or a nested list of numbers, got "
-            f"{type(value).__name__} ({error})", TypeError
+            fn,
+            f"{name} must be a tensor, an array or a nested list of numbers, got "
+            f"{type(value).__name__} ({error})",
+            TypeError,
         ) from None
     return out
 
@@ -77,6 +79,8 @@ def as_int(value: Any, name: str, fn: str) -> Tensor:
         TypeError: when ``value`` holds floating or complex numbers.
     """
     t = as_tensor(value, name, fn)
+    if t.numel() == 0 and not isinstance(value, (Tensor, np.ndarray)):
+        return t.long()  # an empty list has no dtype of its own
     if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
         raise fail(fn, f"{name} must be an integer tensor, got dtype {t.dtype}", TypeError)
     return t
@@ -93,8 +97,8 @@ def as_sparse(value: Any, name: str, fn: str) -> Tensor:
             fn,
             f"{name} must be a sparse COO tensor (a TensorFlow SparseTensor; build one with "
             f"losskit.compat.tf.SparseTensor(indices, values, dense_shape)), got "
-            f"{type(value).__name__}" + (f" of layout {value.layout}" if isinstance(value, Tensor)
-                                          else ""),
+            f"{type(value).__name__}"
+            + (f" of layout {value.layout}" if isinstance(value, Tensor) else ""),
             TypeError,
         )
     return value.coalesce()
@@ -120,7 +124,9 @@ def sparse_rows(sparse: Tensor, name: str, fn: str) -> tuple[Tensor, Tensor, tup
     batch_shape = tuple(int(d) for d in sp.shape[:-1])
     indices = sp.indices()
     values = sp.values()
-    if values.is_floating_point() or values.is_complex() or values.dtype == torch.bool:
+    if values.numel() and (
+        values.is_floating_point() or values.is_complex() or values.dtype == torch.bool
+    ):
         raise fail(fn, f"{name} must hold integer values, got dtype {values.dtype}", TypeError)
     rows = torch.zeros(indices.shape[1], dtype=torch.long, device=values.device)
     stride = 1
@@ -128,8 +134,10 @@ def sparse_rows(sparse: Tensor, name: str, fn: str) -> tuple[Tensor, Tensor, tup
         rows = rows + indices[d] * stride
         stride *= batch_shape[d]
     count = stride
-    lengths = torch.bincount(rows, minlength=count) if rows.numel() else torch.zeros(
-        count, dtype=torch.long, device=values.device
+    lengths = (
+        torch.bincount(rows, minlength=count)
+        if rows.numel()
+        else torch.zeros(count, dtype=torch.long, device=values.device)
     )
     # coalesce() sorts the indices row-major: values of one row are contiguous, in column order.
     starts = torch.cumsum(lengths, 0) - lengths

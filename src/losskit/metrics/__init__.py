@@ -17,7 +17,7 @@ Example:
     >>> import torch
     >>> from losskit.metrics import MeanSquaredError, WordErrorRate
     >>> mse = MeanSquaredError()
-    >>> mse.update(torch.tensor([1.0, 2.0]), torch.tensor([0.0, 0.0]), weight=torch.tensor([1.0, 0.0]))
+    >>> mse.update(torch.tensor([1.0, 2.0]), torch.zeros(2), weight=torch.tensor([1.0, 0.0]))
     >>> mse.update(torch.tensor([3.0]), torch.tensor([0.0]))
     >>> mse.compute()  # (1 * 1 + 0 * 4 + 1 * 9) / (1 + 0 + 1)
     tensor(5., dtype=torch.float64)
@@ -78,8 +78,10 @@ class Metric:
         if self._updates == 0:
             self._state = self._state.to(device)
         update = torch.stack(
-            [total.detach().to(torch.float64).reshape(()),
-             torch.as_tensor(count, dtype=torch.float64, device=device).reshape(())]
+            [
+                total.detach().to(torch.float64).reshape(()),
+                torch.as_tensor(count, dtype=torch.float64, device=device).reshape(()),
+            ]
         )
         self._state = self._state + update.to(self._state.device)
         self._updates += 1
@@ -93,9 +95,9 @@ class Metric:
         """The statistics summed over the process group (one ``all_reduce``), or the local ones
         outside a group."""
         state = self._state.clone()
-        if self.sync and dist.is_available() and dist.is_initialized():
-            if dist.get_world_size(self.process_group) > 1:
-                dist.all_reduce(state, op=dist.ReduceOp.SUM, group=self.process_group)
+        distributed = self.sync and dist.is_available() and dist.is_initialized()
+        if distributed and dist.get_world_size(self.process_group) > 1:
+            dist.all_reduce(state, op=dist.ReduceOp.SUM, group=self.process_group)
         return state
 
     def compute(self) -> Tensor:
@@ -123,13 +125,16 @@ class Metric:
                 f"{sorted(state_dict)}",
             )
         self._state = torch.stack(
-            [torch.as_tensor(state_dict[k], dtype=torch.float64).reshape(())
-             for k in self.statistics]
+            [
+                torch.as_tensor(state_dict[k], dtype=torch.float64).reshape(())
+                for k in self.statistics
+            ]
         ).to(self._state.device)
         self._updates = 1
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(f'{k}={v:g}' for k, v in self.state_dict().items())})"
+        stats = ", ".join(f"{k}={float(v):g}" for k, v in self.state_dict().items())
+        return f"{type(self).__name__}({stats})"
 
 
 def _weighted_parts(fn: str, errors: Tensor, weight: Any) -> tuple[Tensor, Tensor]:
@@ -137,9 +142,10 @@ def _weighted_parts(fn: str, errors: Tensor, weight: Any) -> tuple[Tensor, Tenso
     if weight is None:
         return errors.sum(), torch.tensor(float(errors.numel()))
     w = as_float(weight, "weight", fn, errors.dtype).to(errors.device)
-    if w.dim() and (w.dim() != errors.dim() or any(
-        a != 1 and a != b for a, b in zip(w.shape, errors.shape, strict=True)
-    )):
+    if w.dim() and (
+        w.dim() != errors.dim()
+        or any(a != 1 and a != b for a, b in zip(w.shape, errors.shape, strict=True))
+    ):
         raise fail(
             fn,
             f"weight must be a scalar or have input's rank ({errors.dim()}) with every dimension "
@@ -171,8 +177,9 @@ class MeanSquaredError(Metric):
         tensor(3.5355, dtype=torch.float64)
     """
 
-    def __init__(self, squared: bool = True, *, process_group: Any = None,
-                 sync: bool = True) -> None:
+    def __init__(
+        self, squared: bool = True, *, process_group: Any = None, sync: bool = True
+    ) -> None:
         super().__init__(process_group=process_group, sync=sync)
         self.squared = squared
 
@@ -239,8 +246,9 @@ class EditDistance(Metric):
         tensor(1.5000, dtype=torch.float64)
     """
 
-    def __init__(self, normalize: bool = True, *, process_group: Any = None,
-                 sync: bool = True) -> None:
+    def __init__(
+        self, normalize: bool = True, *, process_group: Any = None, sync: bool = True
+    ) -> None:
         super().__init__(process_group=process_group, sync=sync)
         self.normalize = normalize
 
@@ -257,8 +265,9 @@ def _texts(fn: str, name: str, value: Any) -> list[str]:
         return [value]
     if isinstance(value, Sequence) and all(isinstance(v, str) for v in value):
         return list(value)
-    raise fail(fn, f"{name} must be a string or a list of strings, got {type(value).__name__}",
-               TypeError)
+    raise fail(
+        fn, f"{name} must be a string or a list of strings, got {type(value).__name__}", TypeError
+    )
 
 
 class _ErrorRate(Metric):

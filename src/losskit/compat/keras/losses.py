@@ -30,7 +30,7 @@ from torch import Tensor
 from ... import functional as F
 from ..._core.checks import error_context, fail, shape_str
 from ..._core.reduction import KERAS_REDUCTIONS, _keras_same_rank, reduce_keras
-from .._convert import as_float, as_tensor
+from .._convert import as_float, as_int, as_tensor
 
 __all__ = [
     "CTC",
@@ -427,9 +427,7 @@ def squared_hinge(y_true: Any, y_pred: Any) -> Tensor:
     fn = _P + "squared_hinge"
     with error_context(fn, _NAMES):
         y, p = _pair(fn, y_true, y_pred)
-        loss = F.squared_hinge_loss(
-            p, y, labels=_hinge_labels(y), reduction="none", validate=False
-        )
+        loss = F.squared_hinge_loss(p, y, labels=_hinge_labels(y), reduction="none", validate=False)
         return _mean_last(loss)
 
 
@@ -456,6 +454,7 @@ def categorical_hinge(y_true: Any, y_pred: Any) -> Tensor:
     fn = _P + "categorical_hinge"
     with error_context(fn, _NAMES):
         y, p = _pair(fn, y_true, y_pred)
+        _same_shape(fn, y, p)
         pos = (y * p).sum(-1)
         neg = ((1.0 - y) * p).amax(-1)
         return (neg - pos + 1.0).clamp_min(0.0)
@@ -659,6 +658,7 @@ def categorical_focal_crossentropy(
     _check_axis(fn, axis)
     with error_context(fn, _NAMES):
         y, p = _pair(fn, y_true, y_pred)
+        _same_shape(fn, y, p)
         y = _smooth_categorical(y, label_smoothing)
         if from_logits:
             p = torch.softmax(p, dim=axis)
@@ -691,8 +691,9 @@ def _sparse_cce(
         y = torch.where(mask, y, 0)
         p = torch.where(mask.unsqueeze(d), p, 0.0)
     if from_logits:
-        loss = F.sparse_softmax_cross_entropy(p, y, dim=d, ignore_index=_NO_IGNORE,
-                                              reduction="none")
+        loss = F.sparse_softmax_cross_entropy(
+            p, y, dim=d, ignore_index=_NO_IGNORE, reduction="none"
+        )
     else:
         log_q = torch.log(_normalised_clipped(p, d))
         loss = -torch.gather(log_q, d, y.long().unsqueeze(d)).squeeze(d)
@@ -969,8 +970,9 @@ def circle(
     """
     fn = _P + "circle"
     with error_context(fn, _NAMES):
-        return _circle(fn, y_true, y_pred, ref_labels, ref_embeddings, remove_diagonal, gamma,
-                       margin)
+        return _circle(
+            fn, y_true, y_pred, ref_labels, ref_embeddings, remove_diagonal, gamma, margin
+        )
 
 
 def ctc(y_true: Any, y_pred: Any) -> Tensor:
@@ -1001,11 +1003,16 @@ def ctc(y_true: Any, y_pred: Any) -> Tensor:
         labels = as_tensor(y_true, "y_true", fn)
         x = as_float(y_pred, "y_pred", fn)
         if labels.dim() != 2:
-            raise fail(fn, f"y_true must have shape (batch_size, max_length), got "
-                           f"{shape_str(labels.shape)}")
+            raise fail(
+                fn,
+                f"y_true must have shape (batch_size, max_length), got {shape_str(labels.shape)}",
+            )
         if x.dim() != 3:
-            raise fail(fn, f"y_pred must have shape (batch_size, max_length, num_classes), got "
-                           f"{shape_str(x.shape)}")
+            raise fail(
+                fn,
+                f"y_pred must have shape (batch_size, max_length, num_classes), got "
+                f"{shape_str(x.shape)}",
+            )
         labels = labels.long()
         label_length = (labels != 0).sum(-1)
         frames = torch.full((x.shape[0],), x.shape[1], dtype=torch.long, device=x.device)
@@ -1039,20 +1046,23 @@ def ctc_batch_cost(y_true: Any, y_pred: Any, input_length: Any, label_length: An
     from ..tf import nn as tf_nn
 
     fn = _P + "ctc_batch_cost"
-    with error_context(fn, {"inputs": "y_pred", "labels": "y_true",
-                            "sequence_length": "input_length"}):
+    with error_context(
+        fn, {"inputs": "y_pred", "labels": "y_true", "sequence_length": "input_length"}
+    ):
         labels = as_tensor(y_true, "y_true", fn).long()
         probs = as_float(y_pred, "y_pred", fn)
-        il = as_tensor(input_length, "input_length", fn).reshape(-1)
-        ll = as_tensor(label_length, "label_length", fn).reshape(-1).long()
+        il = as_int(input_length, "input_length", fn).reshape(-1)
+        ll = as_int(label_length, "label_length", fn).reshape(-1).long()
         if labels.dim() != 2 or ll.shape[0] != labels.shape[0]:
-            raise fail(fn, f"y_true must have shape (batch_size, max_label_length) matching "
-                           f"label_length, got y_true {shape_str(labels.shape)} and "
-                           f"label_length {shape_str(ll.shape)}")
+            raise fail(
+                fn,
+                f"y_true must have shape (batch_size, max_label_length) matching "
+                f"label_length, got y_true {shape_str(labels.shape)} and "
+                f"label_length {shape_str(ll.shape)}",
+            )
         keep = torch.arange(labels.shape[1], device=labels.device) < ll[:, None]
         rows, cols = keep.nonzero(as_tuple=True)
-        sparse = SparseTensor(torch.stack([rows, cols], 1), labels[rows, cols],
-                              list(labels.shape))
+        sparse = SparseTensor(torch.stack([rows, cols], 1), labels[rows, cols], list(labels.shape))
         inputs = torch.log(probs.transpose(0, 1) + EPSILON)
         return tf_nn.ctc_loss(sparse, inputs, il)[:, None]
 
@@ -1100,8 +1110,8 @@ class Loss:
         fn = _P + type(self).__name__
         with error_context(fn, _NAMES):
             if self.dtype is not None:
-                dtype = getattr(torch, str(self.dtype)) if isinstance(self.dtype, str) else (
-                    self.dtype
+                dtype = (
+                    getattr(torch, str(self.dtype)) if isinstance(self.dtype, str) else (self.dtype)
                 )
                 y_pred = as_float(y_pred, "y_pred", fn, dtype)
             losses, mask = self.call(y_true, y_pred)
@@ -1208,7 +1218,7 @@ class MeanAbsoluteError(_Wrapper):
 
 
 class MeanAbsolutePercentageError(_Wrapper):
-    """Keras' ``MeanAbsolutePercentageError``: :func:`mean_absolute_percentage_error` reduced."""
+    """Keras' ``MeanAbsolutePercentageError``: the percentage error, reduced."""
 
     function = staticmethod(mean_absolute_percentage_error)
     keras_name = "mean_absolute_percentage_error"
@@ -1223,7 +1233,7 @@ class MeanAbsolutePercentageError(_Wrapper):
 
 
 class MeanSquaredLogarithmicError(_Wrapper):
-    """Keras' ``MeanSquaredLogarithmicError``: :func:`mean_squared_logarithmic_error` reduced."""
+    """Keras' ``MeanSquaredLogarithmicError``: the squared log error, reduced."""
 
     function = staticmethod(mean_squared_logarithmic_error)
     keras_name = "mean_squared_logarithmic_error"
@@ -1446,8 +1456,7 @@ class CategoricalCrossentropy(_Wrapper):
 
 
 class CategoricalFocalCrossentropy(_Wrapper):
-    """Keras' ``CategoricalFocalCrossentropy``: :func:`categorical_focal_crossentropy`,
-    reduced."""
+    """Keras' ``CategoricalFocalCrossentropy``: the focal cross-entropy, reduced."""
 
     function = staticmethod(categorical_focal_crossentropy)
     keras_name = "categorical_focal_crossentropy"
@@ -1476,8 +1485,9 @@ class CategoricalFocalCrossentropy(_Wrapper):
 
 
 class CategoricalGeneralizedCrossEntropy(_Wrapper):
-    """Keras' ``CategoricalGeneralizedCrossEntropy``: :func:`categorical_generalized_cross_entropy`
-    with ``q`` in ``(0, 1)``, reduced.
+    """Keras' ``CategoricalGeneralizedCrossEntropy``: the generalised cross-entropy, reduced.
+
+    :func:`categorical_generalized_cross_entropy` with ``q`` in ``(0, 1)``.
 
     Raises:
         ValueError: ``q`` outside ``(0, 1)``.
@@ -1494,13 +1504,17 @@ class CategoricalGeneralizedCrossEntropy(_Wrapper):
         dtype: Any = None,
     ) -> None:
         if not 0 < q < 1:
-            raise fail(_P + "CategoricalGeneralizedCrossEntropy", f"q must lie in (0, 1), got {q!r}")
+            raise fail(
+                _P + "CategoricalGeneralizedCrossEntropy", f"q must lie in (0, 1), got {q!r}"
+            )
         super().__init__(reduction=reduction, name=name, dtype=dtype, q=q)
 
 
 class SparseCategoricalCrossentropy(Loss):
-    """Keras' ``SparseCategoricalCrossentropy``: :func:`sparse_categorical_crossentropy`,
-    reduced; with ``ignore_class`` the ignored labels are masked out of the mean.
+    """Keras' ``SparseCategoricalCrossentropy``: the integer-label cross-entropy, reduced.
+
+    :func:`sparse_categorical_crossentropy`; with ``ignore_class`` the ignored labels are masked
+    out of the mean, as Keras.
 
     Example:
         >>> SparseCategoricalCrossentropy(ignore_class=-1)([1, -1], [[0.05, 0.95], [0.5, 0.5]])
@@ -1528,13 +1542,18 @@ class SparseCategoricalCrossentropy(Loss):
         return _sparse_cce(fn, y_true, y_pred, self.from_logits, self.ignore_class, self.axis)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "from_logits": self.from_logits,
-                "ignore_class": self.ignore_class, "axis": self.axis}
+        return {
+            **super().get_config(),
+            "from_logits": self.from_logits,
+            "ignore_class": self.ignore_class,
+            "axis": self.axis,
+        }
 
 
 class Circle(Loss):
-    """Keras' ``Circle``: :func:`circle` averaged over the samples whose loss is positive
-    (Keras masks the others).
+    """Keras' ``Circle``: :func:`circle` averaged over the samples with a positive loss.
+
+    Keras masks the samples whose loss is 0 out of the mean.
     """
 
     keras_name = "circle"
@@ -1555,13 +1574,18 @@ class Circle(Loss):
 
     def call(self, y_true: Any, y_pred: Any) -> tuple[Tensor, Tensor | None]:
         fn = _P + type(self).__name__
-        loss = _circle(fn, y_true, y_pred, None, None, self.remove_diagonal, self.gamma,
-                       self.margin)
+        loss = _circle(
+            fn, y_true, y_pred, None, None, self.remove_diagonal, self.gamma, self.margin
+        )
         return loss, loss > 0
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "gamma": self.gamma, "margin": self.margin,
-                "remove_diagonal": self.remove_diagonal}
+        return {
+            **super().get_config(),
+            "gamma": self.gamma,
+            "margin": self.margin,
+            "remove_diagonal": self.remove_diagonal,
+        }
 
 
 class CTC(_Wrapper):
@@ -1613,5 +1637,6 @@ class Tversky(_Wrapper):
         axis: Any = None,
         dtype: Any = None,
     ) -> None:
-        super().__init__(reduction=reduction, name=name, dtype=dtype, alpha=alpha, beta=beta,
-                         axis=axis)
+        super().__init__(
+            reduction=reduction, name=name, dtype=dtype, alpha=alpha, beta=beta, axis=axis
+        )

@@ -31,7 +31,7 @@ from . import distributions, losses, nn
 __all__ = ["SparseTensor", "distributions", "edit_distance", "losses", "nn"]
 
 
-def SparseTensor(indices: Any, values: Any, dense_shape: Any) -> Tensor:  # noqa: N802
+def SparseTensor(indices: Any, values: Any, dense_shape: Any) -> Tensor:
     """A torch sparse COO tensor from TensorFlow's ``SparseTensor(indices, values, dense_shape)``.
 
     Args:
@@ -126,7 +126,7 @@ def edit_distance(
 
 def _grow(padded: Tensor, lengths: Tensor, shape: tuple[int, ...]) -> Tensor:
     out = padded.new_full((*shape, max(padded.shape[-1], 1)), -1)
-    out[tuple(slice(0, s) for s in padded.shape[:-1]) + (slice(0, padded.shape[-1]),)] = padded
+    out[(*(slice(0, s) for s in padded.shape[:-1]), slice(0, padded.shape[-1]))] = padded
     return out
 
 

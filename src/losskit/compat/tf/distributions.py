@@ -11,9 +11,7 @@ from ..._core.checks import speaks_as
 __all__ = ["kl_divergence"]
 
 
-@speaks_as(
-    "compat.tf.distributions.kl_divergence", input="distribution_a", target="distribution_b"
-)
+@speaks_as("compat.tf.distributions.kl_divergence", input="distribution_a", target="distribution_b")
 def kl_divergence(
     distribution_a: Distribution,
     distribution_b: Distribution,

@@ -108,9 +108,10 @@ _TABLE = {
 
 def _native_reduction(fn: str, reduction: str) -> str:
     if not isinstance(reduction, str) or reduction not in _TABLE:
-        choices = ", ".join(f"Reduction.{k}" for k in ("NONE", "SUM", "MEAN",
-                                                       "SUM_OVER_BATCH_SIZE",
-                                                       "SUM_BY_NONZERO_WEIGHTS"))
+        choices = ", ".join(
+            f"Reduction.{k}"
+            for k in ("NONE", "SUM", "MEAN", "SUM_OVER_BATCH_SIZE", "SUM_BY_NONZERO_WEIGHTS")
+        )
         raise fail(fn, f"reduction must be one of {choices}; got {reduction!r}")
     return _TABLE[reduction]
 
@@ -591,7 +592,5 @@ def sparse_softmax_cross_entropy(
         w = as_float(weights, "weights", fn, x.dtype)
         if w.dim() == y.dim() + 1 and w.shape[-1] == 1:
             w = w.squeeze(-1)
-    losses = F.sparse_softmax_cross_entropy(
-        x, y, dim=-1, ignore_index=NO_IGNORE, reduction="none"
-    )
+    losses = F.sparse_softmax_cross_entropy(x, y, dim=-1, ignore_index=NO_IGNORE, reduction="none")
     return _reduce(fn, losses, w, reduction, "labels")

@@ -185,8 +185,11 @@ def softmax_cross_entropy_with_logits(
     fn = _P + "softmax_cross_entropy_with_logits"
     _named_only(fn, _sentinel)
     if axis is not None and dim is not None:
-        raise fail(fn, "dim and axis are the same argument; pass dim=None with axis (as "
-                       f"TensorFlow, dim keeps its default -1), got dim={dim!r}, axis={axis!r}")
+        raise fail(
+            fn,
+            "dim and axis are the same argument; pass dim=None with axis (as "
+            f"TensorFlow, dim keeps its default -1), got dim={dim!r}, axis={axis!r}",
+        )
     y, x = _same_shape_pair(fn, labels, logits)
     d = dim if axis is None else axis
     if x.dim() == 0:
@@ -542,8 +545,12 @@ def _merge_runs(sequences: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
     return merged.masked_fill(pad, -1), new_lengths
 
 
-@speaks_as(_P + "ctc_greedy_decoder", log_probs="inputs", input_lengths="sequence_length",
-           blank="blank_index")
+@speaks_as(
+    _P + "ctc_greedy_decoder",
+    log_probs="inputs",
+    input_lengths="sequence_length",
+    blank="blank_index",
+)
 def ctc_greedy_decoder(
     inputs: Any,
     sequence_length: Any,
