@@ -115,13 +115,27 @@ def edit_distance(
     shape = tuple(max(a, b) for a, b in zip(hyp_shape, ref_shape, strict=True))
     hyp, hyp_len = _grow(hyp, hyp_len, shape), _grow_lengths(hyp_len, shape)
     ref, ref_len = _grow(ref, ref_len, shape), _grow_lengths(ref_len, shape)
+    # Tokens may be any integers (negative ones included): map both sides to 0..K-1 together.
+    hyp_values = hypothesis.coalesce().values().long()
+    ref_values = truth.coalesce().values().long()
+    vocab, ids = torch.unique(torch.cat([hyp_values, ref_values]), return_inverse=True)
+    hyp = _recode(hyp, hyp_len, hyp_values, ids[: hyp_values.numel()])
+    ref = _recode(ref, ref_len, ref_values, ids[hyp_values.numel() :])
     return F.edit_distance(
-        hyp.clamp_min(0),
-        ref.clamp_min(0),
+        hyp,
+        ref,
         normalize=normalize,
         hypothesis_lengths=hyp_len,
         truth_lengths=ref_len,
     )
+
+
+def _recode(padded: Tensor, lengths: Tensor, values: Tensor, ids: Tensor) -> Tensor:
+    """The padded rows with each token replaced by its id (padding becomes 0)."""
+    valid = torch.arange(padded.shape[-1], device=padded.device) < lengths[..., None]
+    out = torch.zeros_like(padded)
+    out[valid] = ids  # row-major order: the order of the coalesced values
+    return out
 
 
 def _grow(padded: Tensor, lengths: Tensor, shape: tuple[int, ...]) -> Tensor:

@@ -118,6 +118,8 @@ def _native_reduction(fn: str, reduction: str) -> str:
 
 def _weights(fn: str, weights: Any, losses: Tensor, loss_name: str) -> Tensor:
     """``weights`` as a tensor that TensorFlow's ``assert_broadcastable`` accepts for ``losses``."""
+    if weights is None:
+        raise fail(fn, "weights must not be None (pass 1.0 for unweighted losses)")
     w = as_float(weights, "weights", fn, losses.dtype)
     if w.dim() == 0:
         return w
@@ -588,7 +590,7 @@ def sparse_softmax_cross_entropy(
             f"{shape_str(x.shape[:-1])}, got {shape_str(y.shape)}",
         )
     w: Any = weights
-    if not isinstance(weights, (int, float)):
+    if weights is not None and not isinstance(weights, (int, float)):
         w = as_float(weights, "weights", fn, x.dtype)
         if w.dim() == y.dim() + 1 and w.shape[-1] == 1:
             w = w.squeeze(-1)

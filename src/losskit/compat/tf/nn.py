@@ -336,7 +336,11 @@ def _native_ctc(
     merge: bool = True,
     ignore_longer: bool = False,
 ) -> Tensor:
-    log_probs = torch.log_softmax(logits, dim=-1)
+    # Frames past a sample's length are ignored, whatever they hold (TensorFlow's test feeds
+    # NaN there): zero them before the softmax so that no NaN reaches the values or gradients.
+    frames = torch.arange(logits.shape[0], device=logits.device)[:, None]
+    inside = (frames < input_lengths.to(logits.device)[None, :])[..., None]
+    log_probs = torch.log_softmax(torch.where(inside, logits, 0.0), dim=-1)
     return F.ctc_loss(
         log_probs,
         targets,
