@@ -196,7 +196,7 @@ def test_log_loss_cases() -> None:
     close(L.log_loss(Y, P, np.zeros((2, 3))), 0.0)
 
 
-# ---- hinge and huber -------------------------------------------------------------------------------
+# ---- hinge and huber ---------------------------------------------------------------------
 def test_hinge_loss_cases() -> None:
     with pytest.raises(ValueError):
         L.hinge_loss([0.0, 1.0], [[-1.0], [2.1]])
@@ -236,7 +236,7 @@ def test_huber_loss_cases() -> None:
     )
 
 
-# ---- compute_weighted_loss -------------------------------------------------------------------------
+# ---- compute_weighted_loss -----------------------------------------------------------------
 RAW = np.arange(24, dtype=np.float64).reshape(3, 2, 4)
 
 

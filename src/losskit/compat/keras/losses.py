@@ -982,7 +982,8 @@ def ctc(y_true: Any, y_pred: Any) -> Tensor:
               \operatorname{softmax}(x_{n,t})_{\pi_t}
 
     computed by :func:`losskit.ctc_loss` (``blank=0``) on ``log_softmax(y_pred)``; each label
-    row counts its non-zero entries, every sample uses all frames.
+    row counts its non-zero entries and, as Keras, its first that-many entries are the target
+    (a 0 among them included); every sample uses all frames.
 
     Args:
         y_true: ``[batch, max_length]`` integer labels, 0 = blank / padding.
@@ -1014,10 +1015,21 @@ def ctc(y_true: Any, y_pred: Any) -> Tensor:
                 f"{shape_str(x.shape)}",
             )
         labels = labels.long()
+        num_classes = x.shape[-1]
+        if labels.numel() and bool(((labels < 0) | (labels >= num_classes)).any()):
+            raise fail(
+                fn,
+                f"y_true must hold labels in [0, {num_classes - 1}], got "
+                f"{int(labels[(labels < 0) | (labels >= num_classes)][0])}",
+            )
         label_length = (labels != 0).sum(-1)
         frames = torch.full((x.shape[0],), x.shape[1], dtype=torch.long, device=x.device)
         log_probs = torch.log_softmax(x.transpose(0, 1), dim=-1)
-        return F.ctc_loss(log_probs, labels, frames, label_length, blank=0, reduction="none")
+        # As Keras: each row's first count-of-non-zero labels are the target, a 0 among them
+        # included (the native check refusing a blank inside a target is off for that reason).
+        return F.ctc_loss(
+            log_probs, labels, frames, label_length, blank=0, reduction="none", validate=False
+        )
 
 
 def ctc_batch_cost(y_true: Any, y_pred: Any, input_length: Any, label_length: Any) -> Tensor:
@@ -1130,7 +1142,10 @@ class Loss:
 def _standardize_reduction(cls: str, reduction: str | None) -> str | None:
     if reduction is not None and reduction not in KERAS_REDUCTIONS:
         choices = ", ".join(repr(r) for r in (*KERAS_REDUCTIONS, None))
-        raise fail(_P + cls, f"reduction must be one of {choices}; got {reduction!r}")
+        raise fail(
+            _P + cls,
+            f"Invalid value for argument reduction: must be one of {choices}; got {reduction!r}",
+        )
     return reduction
 
 

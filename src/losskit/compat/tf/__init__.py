@@ -118,7 +118,7 @@ def edit_distance(
     # Tokens may be any integers (negative ones included): map both sides to 0..K-1 together.
     hyp_values = hypothesis.coalesce().values().long()
     ref_values = truth.coalesce().values().long()
-    vocab, ids = torch.unique(torch.cat([hyp_values, ref_values]), return_inverse=True)
+    _vocab, ids = torch.unique(torch.cat([hyp_values, ref_values]), return_inverse=True)
     hyp = _recode(hyp, hyp_len, hyp_values, ids[: hyp_values.numel()])
     ref = _recode(ref, ref_len, ref_values, ids[hyp_values.numel() :])
     return F.edit_distance(
