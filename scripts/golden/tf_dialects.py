@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ["KERAS_BACKEND"] = "tensorflow"  # the legacy ctc_batch_cost exists for TF only
 import tensorflow as tf
 
 OUT = Path(__file__).resolve().parents[2] / "tests" / "data" / "compat" / "tf_dialects.json"
@@ -532,12 +533,42 @@ def metric_cases() -> list[dict[str, Any]]:
     ]
 
 
+def keras_legacy_cases() -> list[dict[str, Any]]:
+    """Keras' legacy ``backend.ctc_batch_cost`` (TensorFlow backend): softmax outputs in."""
+    from keras.src.legacy import backend as legacy
+
+    batch, frames, classes = 3, 6, 5
+    probs = r3(rng.dirichlet(np.ones(classes), size=(batch, frames)))
+    probs /= probs.sum(-1, keepdims=True)
+    y_true = np.array([[1, 2, 2], [0, 3, 0], [3, 1, 0]], np.int32)
+    input_length = np.array([[6], [5], [4]], np.int32)
+    label_length = np.array([[3], [2], [1]], np.int32)
+    out = legacy.ctc_batch_cost(y_true, probs, input_length, label_length)
+    return [
+        {
+            "fn": "ctc_batch_cost",
+            "args": [
+                y_true.tolist(),
+                probs.astype(np.float32).tolist(),
+                input_length.tolist(),
+                label_length.tolist(),
+            ],
+            "expected": short(np.asarray(out).astype(np.float64).tolist()),
+        }
+    ]
+
+
 def main() -> None:
     losses_cases()
     nn_cases()
     other_cases()
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"tensorflow": tf.__version__, "cases": CASES, "metrics": metric_cases()}
+    payload = {
+        "tensorflow": tf.__version__,
+        "cases": CASES,
+        "metrics": metric_cases(),
+        "keras_legacy": keras_legacy_cases(),
+    }
     OUT.write_text(json.dumps(payload, separators=(",", ":")) + "\n")
     print(f"{len(CASES)} cases, {sum('raises' in c for c in CASES)} refusals -> {OUT}")
 

@@ -331,3 +331,18 @@ def test_full_shape_sample_weight_on_elementwise_losses_matches_keras() -> None:
         want = keras.losses.MeanAbsoluteError(reduction=reduction)(y_true, y_pred, w)
         got = lk.MeanAbsoluteError(reduction=reduction)(y_true, y_pred, w)
         _close(got, want)
+
+
+def test_ctc_batch_cost_matches_keras_legacy_backend() -> None:
+    # golden values of keras.src.legacy.backend.ctc_batch_cost (TensorFlow backend), written by
+    # scripts/golden/tf_dialects.py
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "data" / "compat" / "tf_dialects.json"
+    for case in json.loads(path.read_text())["keras_legacy"]:
+        y_true, y_pred, input_length, label_length = case["args"]
+        got = lk.ctc_batch_cost(
+            np.asarray(y_true), np.asarray(y_pred, np.float32), input_length, label_length
+        )
+        _close(got, np.asarray(case["expected"]), rtol=1e-5, atol=1e-5)
