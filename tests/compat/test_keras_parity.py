@@ -346,3 +346,39 @@ def test_ctc_batch_cost_matches_keras_legacy_backend() -> None:
             np.asarray(y_true), np.asarray(y_pred, np.float32), input_length, label_length
         )
         _close(got, np.asarray(case["expected"]), rtol=1e-5, atol=1e-5)
+
+
+# Keras 3.15.1 behaviours that its main branch has changed: checked against hand-written float64
+# references (independent of the installed Keras), and against Keras itself above when the
+# installed Keras is that release.
+KERAS_RELEASE = "3.15.1"
+
+
+def test_installed_keras_is_the_release_the_dialect_follows() -> None:
+    if keras.__version__ != KERAS_RELEASE:
+        pytest.xfail(f"the dialect follows Keras {KERAS_RELEASE}, Keras {keras.__version__} runs")
+    assert keras.__version__ == KERAS_RELEASE
+
+
+def test_tversky_weighs_false_negatives_by_alpha_as_keras_3_15_1() -> None:
+    y = np.array([[1.0, 1.0, 0.0, 1.0, 0.0]])
+    p = np.array([[0.9, 0.2, 0.7, 0.6, 0.1]])
+    tp = (y * p).sum()
+    fn = (y * (1 - p)).sum()  # false negatives
+    fp = ((1 - y) * p).sum()  # false positives
+    alpha, beta = 0.8, 0.2
+    want = 1 - tp / (tp + alpha * fn + beta * fp + 1e-7)
+    got = lk.tversky(torch.tensor(y), torch.tensor(p), alpha=alpha, beta=beta)
+    torch.testing.assert_close(got, torch.tensor(want, dtype=torch.float64))
+
+
+def test_label_smoothing_on_a_custom_axis_counts_the_last_axis_as_keras_3_15_1() -> None:
+    # classes along axis 1 (3 of them), last axis of size 2: Keras 3.15.1 smooths with eps / 2
+    y = torch.zeros(1, 3, 2, dtype=torch.float64)
+    y[0, 0, :] = 1.0
+    p = torch.tensor([[[0.7, 0.2], [0.2, 0.5], [0.1, 0.3]]], dtype=torch.float64)
+    eps = 0.3
+    z = y * (1 - eps) + eps / 2
+    want = -(z * torch.log(p / p.sum(1, keepdim=True))).sum(1)
+    got = lk.categorical_crossentropy(y, p, label_smoothing=eps, axis=1)
+    torch.testing.assert_close(got, want)

@@ -174,3 +174,11 @@ def test_compute_after_sync_equals_one_process_with_every_update() -> None:
     single.append(7 / 3)
     for values in results:
         np.testing.assert_allclose(values, single, rtol=1e-12)
+
+
+def test_error_rate_before_any_reference_word_is_nan_as_torchmetrics() -> None:
+    torchmetrics_text = pytest.importorskip("torchmetrics.text")
+    mine, ref = metrics.WordErrorRate(), torchmetrics_text.WordErrorRate()
+    mine.update([""], [""])
+    ref.update([""], [""])
+    assert np.isnan(mine.compute().item()) and np.isnan(ref.compute().item())
