@@ -6,11 +6,15 @@ Run once in an environment with ``tensorflow-cpu`` (never in CI; the tests read 
 
 Writes ``tests/data/compat/tf_dialects.json``: a list of cases, each ``{"fn": dialect function,
 "args": positional arguments, "kwargs": keyword arguments, "expected": TensorFlow's output}`` or,
-where TensorFlow refuses the call, ``"raises": the exception class name``. Arguments are plain
-JSON; a sparse tensor is ``{"sparse": [indices, values, dense_shape]}``, a float64 array
-``{"float64": nested list}``, a distribution ``{"dist": name, "params": {...}}``. The inputs cover
-every ``Reduction``, scalar / per-sample / full-shape weights including zeros, label smoothing,
-sparse and dense labels and probabilities at exactly 0 and 1.
+where TensorFlow refuses the call, ``"raises": the exception class name`` (``"losskit_refuses"``
+marks a documented difference). Arguments are plain JSON; a sparse tensor is
+``{"sparse": [indices, values, dense_shape]}``, a distribution ``{"dist": name, "params": {...}}``,
+an array ``{"ref": key}`` into ``"arrays"`` (each stored once, as ``{"array": list}`` or
+``{"float64": list}``). Also the TensorFlow-1 streaming metrics after each of several weighted
+updates (``"metrics"``) and Keras' legacy ``ctc_batch_cost`` (``"keras_legacy"``).
+
+The inputs cover every ``Reduction``, scalar / per-sample / full-shape weights including zeros,
+label smoothing, sparse and dense labels and probabilities at exactly 0 and 1.
 """
 
 from __future__ import annotations
@@ -39,6 +43,19 @@ def r3(a: np.ndarray) -> np.ndarray:
     return np.asarray(a, np.float64).round(3).astype(np.float32)
 
 
+ARRAYS: dict[str, Any] = {}
+
+
+def _shared(payload: dict[str, Any]) -> dict[str, str]:
+    """Store an input once (many cases share it) and refer to it by key."""
+    key = str(len(ARRAYS))
+    for k, v in ARRAYS.items():
+        if v == payload:
+            return {"ref": k}
+    ARRAYS[key] = payload
+    return {"ref": key}
+
+
 def encode(value: Any) -> Any:
     if isinstance(value, tf.SparseTensor):
         return {
@@ -50,8 +67,8 @@ def encode(value: Any) -> Any:
         }
     if isinstance(value, np.ndarray):
         if value.dtype == np.float64:
-            return {"float64": value.tolist()}
-        return value.tolist()
+            return _shared({"float64": value.tolist()})
+        return _shared({"array": value.tolist()})
     if isinstance(value, dict) and "dist" in value:
         return value
     return value
@@ -565,6 +582,7 @@ def main() -> None:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "tensorflow": tf.__version__,
+        "arrays": ARRAYS,
         "cases": CASES,
         "metrics": metric_cases(),
         "keras_legacy": keras_legacy_cases(),

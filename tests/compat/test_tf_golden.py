@@ -29,8 +29,15 @@ DATA = json.loads(
 CASES = DATA["cases"]
 
 
+ARRAYS = DATA["arrays"]
+
+
 def _decode(value: Any) -> Any:
     if isinstance(value, dict):
+        if "ref" in value:
+            return _decode(ARRAYS[value["ref"]])
+        if "array" in value:
+            return _decode(value["array"])
         if "sparse" in value:
             return tf.SparseTensor(*value["sparse"])
         if "float64" in value:
@@ -53,6 +60,7 @@ def _resolve(name: str) -> Any:
 
 def _is64(case: dict[str, Any]) -> bool:
     values = list(case["args"]) + list(case["kwargs"].values())
+    values = [ARRAYS[v["ref"]] if isinstance(v, dict) and "ref" in v else v for v in values]
     return any(isinstance(v, dict) and ("float64" in v or "dist" in v) for v in values)
 
 

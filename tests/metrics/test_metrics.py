@@ -14,11 +14,13 @@ import torch
 from losskit import metrics
 from ranks import run_ranks
 
-DATA = json.loads(
+GOLDEN = json.loads(
     (Path(__file__).resolve().parents[1] / "data" / "compat" / "tf_dialects.json").read_text()
-)["metrics"][0]
+)
+DATA = GOLDEN["metrics"][0]
 UPDATES = [
-    tuple(np.asarray(a, np.float32) for a in update) for update in DATA["updates"]
+    tuple(np.asarray(GOLDEN["arrays"][a["ref"]]["array"], np.float32) for a in update)
+    for update in DATA["updates"]
 ]  # (labels, predictions, weights)
 
 
