@@ -172,7 +172,7 @@ SPECS["compat.tf.nn.l2_loss"] = DialectSpec(
     grad=(0,),
     error=((None,), {}, TypeError, r"t must not be None"),
 )
-_T, _C = 6, 5
+_T, _C = 5, 4
 
 
 def _ctc_v1(n: int, d: torch.dtype, g: torch.Generator) -> tuple[Tensors, dict[str, Any]]:

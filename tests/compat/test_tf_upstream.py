@@ -511,3 +511,80 @@ def test_edit_distance_cases() -> None:
     close(_ed(empty, empty, True), [0.0])
     with pytest.raises(ValueError, match="rank >= 2"):
         tf.edit_distance(tf.SparseTensor([[0]], [0], [1]), tf.SparseTensor([[0]], [1], [1]))
+
+
+# ---- CTC v2 (dense labels, blank_index) against v1, as TensorFlow's CTCLossTestV2 -----------
+def _dense_case(seed: int, low: int, high: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    gen = torch.Generator().manual_seed(seed)
+    batch, num_labels, max_len, frames = 8, 6, 5, 12
+    logits = torch.rand(frames, batch, num_labels, generator=gen)
+    labels = torch.randint(low, high, (batch, max_len), generator=gen)
+    lengths = torch.randint(2, max_len, (batch,), generator=gen)
+    labels = labels * (torch.arange(max_len) < lengths[:, None])
+    return logits, labels, lengths
+
+
+def _to_sparse(labels: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    keep = torch.arange(labels.shape[1]) < lengths[:, None]
+    rows, cols = keep.nonzero(as_tuple=True)
+    return tf.SparseTensor(torch.stack([rows, cols], 1), labels[rows, cols], list(labels.shape))
+
+
+def _loss_and_grad(fn: object, logits: torch.Tensor, *args: object, **kw: object) -> tuple:
+    x = logits.clone().requires_grad_()
+    loss = fn(*args[:1], x, *args[1:], **kw)  # type: ignore[operator]
+    loss.sum().backward()
+    return loss.detach(), x.grad
+
+
+def test_ctc_v2_sparse_equals_dense_blank_0() -> None:
+    logits, labels, lengths = _dense_case(5, 1, 6)
+    frames = [12] * 8
+    ref = _loss_and_grad(tf.nn.ctc_loss_v2, logits, labels, lengths, frames)
+    got = _loss_and_grad(
+        tf.nn.ctc_loss_v2, logits, _to_sparse(labels, lengths), lengths, frames, blank_index=0
+    )
+    for a, b in zip(got, ref, strict=True):
+        torch.testing.assert_close(a, b, rtol=2e-6, atol=2e-6)
+
+
+def test_ctc_dense_blank_0_equals_v1_with_blank_last() -> None:
+    logits, labels, lengths = _dense_case(6, 1, 6)
+    logit_lengths = torch.arange(8) + 4
+    dense = _loss_and_grad(tf.nn.ctc_loss_v2, logits, labels, lengths, logit_lengths)
+    x = logits.clone().requires_grad_()
+    shifted = torch.cat([x[:, :, 1:], x[:, :, :1]], dim=2)
+    v1 = tf.nn.ctc_loss(_to_sparse(labels - 1, lengths), shifted, logit_lengths)
+    v1.sum().backward()
+    torch.testing.assert_close(dense[0], v1.detach(), rtol=4e-6, atol=4e-6)
+    torch.testing.assert_close(dense[1], x.grad, rtol=4e-6, atol=4e-6)
+
+
+@pytest.mark.parametrize("blank_index", [2, -1])
+def test_ctc_dense_with_blank_index_equals_v1(blank_index: int) -> None:
+    logits, labels, lengths = _dense_case(7, 0, 5)
+    frames = [12] * 8
+    x = logits.clone().requires_grad_()
+    v1 = tf.nn.ctc_loss(_to_sparse(labels, lengths), x, frames)
+    v1.sum().backward()
+    y = logits.clone().requires_grad_()
+    if blank_index == -1:
+        dense = tf.nn.ctc_loss_v2(labels, y, lengths, frames, blank_index=-1)
+    else:  # the blank logits moved to the middle, the labels shifted around it
+        moved = torch.cat([y[:, :, :blank_index], y[:, :, -1:], y[:, :, blank_index:-1]], 2)
+        shifted = torch.where(labels < blank_index, labels, labels + 1)
+        dense = tf.nn.ctc_loss_v2(shifted, moved, lengths, frames, blank_index=blank_index)
+    dense.sum().backward()
+    torch.testing.assert_close(dense.detach(), v1.detach(), rtol=2e-6, atol=2e-6)
+    torch.testing.assert_close(y.grad, x.grad, rtol=2e-6, atol=2e-6)
+
+
+def test_ctc_collapse_repeated_as_tensorflow() -> None:
+    # TensorFlow's collapse_repeated cases, seen through preprocess_collapse_repeated: the loss of
+    # the collapsed labels equals the loss of the labels with the repeats merged by hand
+    logits = torch.randn(12, 3, 10, generator=torch.Generator().manual_seed(0))
+    raw = [[1, 3, 3, 3], [1, 4, 4, 4, 0], [4, 2, 2, 8, 4]]
+    merged = [[1, 3], [1, 4, 0], [4, 2, 8, 4]]
+    a = tf.nn.ctc_loss(_sparse(raw), logits, [12] * 3, preprocess_collapse_repeated=True)
+    b = tf.nn.ctc_loss(_sparse(merged), logits, [12] * 3)
+    torch.testing.assert_close(a, b)
