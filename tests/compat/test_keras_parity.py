@@ -382,3 +382,18 @@ def test_label_smoothing_on_a_custom_axis_counts_the_last_axis_as_keras_3_15_1()
     want = -(z * torch.log(p / p.sum(1, keepdim=True))).sum(1)
     got = lk.categorical_crossentropy(y, p, label_smoothing=eps, axis=1)
     torch.testing.assert_close(got, want)
+
+
+def test_a_subclass_with_call_is_reduced_as_keras() -> None:
+    class Mine(lk.Loss):
+        def call(self, y_true, y_pred):  # type: ignore[no-untyped-def]
+            return ((torch.as_tensor(y_true) - torch.as_tensor(y_pred)) ** 2).mean(-1)
+
+    class Theirs(keras.losses.Loss):
+        def call(self, y_true, y_pred):  # type: ignore[no-untyped-def]
+            return keras.ops.mean(keras.ops.square(y_true - y_pred), axis=-1)
+
+    y, p = _normal((B, C)), _normal((B, C))
+    w = np.array([1.0, 0.0, 2.0, 0.5], np.float32)
+    for reduction in REDUCTIONS:
+        _close(Mine(reduction=reduction)(y, p, w), Theirs(reduction=reduction)(y, p, w))

@@ -1087,8 +1087,9 @@ class Loss:
     """Base of the Keras loss classes: ``reduction`` and ``__call__(y_true, y_pred,
     sample_weight=None)`` as ``keras.losses.Loss``.
 
-    Subclasses implement :meth:`call` (the per-sample losses, and optionally a mask of the
-    samples that count); ``__call__`` reduces them with Keras 3's ``reduce_weighted_values``:
+    Subclasses implement :meth:`call` (the per-sample losses, as in Keras; a loss with a mask
+    overrides :meth:`call_with_mask`); ``__call__`` reduces them with Keras 3's
+    ``reduce_weighted_values``:
     ``"sum_over_batch_size"`` and ``"mean"`` divide the weighted sum by the number of elements
     (of the masked elements, when a mask exists), ``"mean_with_sample_weight"`` by the summed
     sample weights, ``"sum"`` by 1; ``"none"`` or ``None`` keep the weighted losses.
@@ -1114,9 +1115,17 @@ class Loss:
         self.reduction = _standardize_reduction(type(self).__name__, reduction)
         self.dtype = dtype
 
-    def call(self, y_true: Any, y_pred: Any) -> tuple[Tensor, Tensor | None]:
-        """Per-sample losses and an optional mask (``True``: counts)."""
+    def call(self, y_true: Any, y_pred: Any) -> Tensor:
+        """The per-sample losses (Keras' ``Loss.call``; override it in a subclass)."""
         raise NotImplementedError
+
+    def call_with_mask(self, y_true: Any, y_pred: Any) -> tuple[Tensor, Tensor | None]:
+        """The per-sample losses and Keras' mask of those that count (``None``: all of them).
+
+        The default is :meth:`call` without a mask; the losses that set a Keras mask
+        (``SparseCategoricalCrossentropy(ignore_class=...)``, ``Circle``) override this.
+        """
+        return as_float(self.call(y_true, y_pred), "loss", _P + type(self).__name__), None
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
         fn = _P + type(self).__name__
@@ -1126,7 +1135,7 @@ class Loss:
                     getattr(torch, str(self.dtype)) if isinstance(self.dtype, str) else (self.dtype)
                 )
                 y_pred = as_float(y_pred, "y_pred", fn, dtype)
-            losses, mask = self.call(y_true, y_pred)
+            losses, mask = self.call_with_mask(y_true, y_pred)
             weight = None
             if sample_weight is not None:
                 weight = as_float(sample_weight, "sample_weight", fn, losses.dtype)
@@ -1183,12 +1192,12 @@ class _Wrapper(Loss):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.options = options
 
-    def call(self, y_true: Any, y_pred: Any) -> tuple[Tensor, Tensor | None]:
+    def call(self, y_true: Any, y_pred: Any) -> Tensor:
         fn = _P + type(self).__name__
         p = as_float(y_pred, "y_pred", fn)
         y = as_tensor(y_true, "y_true", fn)
         y, p = _keras_same_rank(y, p)
-        return type(self).function(y, p, **self.options), None
+        return type(self).function(y, p, **self.options)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), **self.options}
@@ -1552,7 +1561,10 @@ class SparseCategoricalCrossentropy(Loss):
         self.ignore_class = ignore_class
         self.axis = axis
 
-    def call(self, y_true: Any, y_pred: Any) -> tuple[Tensor, Tensor | None]:
+    def call(self, y_true: Any, y_pred: Any) -> Tensor:
+        return self.call_with_mask(y_true, y_pred)[0]
+
+    def call_with_mask(self, y_true: Any, y_pred: Any) -> tuple[Tensor, Tensor | None]:
         fn = _P + type(self).__name__
         return _sparse_cce(fn, y_true, y_pred, self.from_logits, self.ignore_class, self.axis)
 
@@ -1587,7 +1599,10 @@ class Circle(Loss):
         self.margin = margin
         self.remove_diagonal = remove_diagonal
 
-    def call(self, y_true: Any, y_pred: Any) -> tuple[Tensor, Tensor | None]:
+    def call(self, y_true: Any, y_pred: Any) -> Tensor:
+        return self.call_with_mask(y_true, y_pred)[0]
+
+    def call_with_mask(self, y_true: Any, y_pred: Any) -> tuple[Tensor, Tensor | None]:
         fn = _P + type(self).__name__
         loss = _circle(
             fn, y_true, y_pred, None, None, self.remove_diagonal, self.gamma, self.margin
@@ -1617,8 +1632,8 @@ class CTC(_Wrapper):
     ) -> None:
         super().__init__(reduction=reduction, name=name, dtype=dtype)
 
-    def call(self, y_true: Any, y_pred: Any) -> tuple[Tensor, Tensor | None]:
-        return ctc(y_true, y_pred), None
+    def call(self, y_true: Any, y_pred: Any) -> Tensor:
+        return ctc(y_true, y_pred)
 
 
 class Dice(_Wrapper):
