@@ -17,7 +17,23 @@ from torch import Tensor
 
 from .._core.checks import fail
 
-__all__ = ["as_float", "as_int", "as_sparse", "as_tensor", "float_dtype", "sparse_rows"]
+__all__ = [
+    "as_float",
+    "as_int",
+    "as_sparse",
+    "as_tensor",
+    "device_of",
+    "float_dtype",
+    "sparse_rows",
+]
+
+
+def device_of(*values: Any) -> torch.device:
+    """The device of the first torch tensor among ``values`` (lists and arrays follow it)."""
+    for value in values:
+        if isinstance(value, Tensor):
+            return value.device
+    return torch.device("cpu")
 
 
 def as_tensor(value: Any, name: str, fn: str) -> Tensor:
@@ -57,9 +73,15 @@ def float_dtype(*tensors: Tensor) -> torch.dtype:
     return torch.float64 if torch.float64 in dtypes else torch.float32
 
 
-def as_float(value: Any, name: str, fn: str, dtype: torch.dtype | None = None) -> Tensor:
+def as_float(
+    value: Any,
+    name: str,
+    fn: str,
+    dtype: torch.dtype | None = None,
+    device: torch.device | None = None,
+) -> Tensor:
     """``value`` as a floating tensor (``dtype``, or its own floating dtype, float32 for
-    integers and booleans).
+    integers and booleans), on ``device`` when given.
 
     Raises:
         TypeError: for complex values or what :func:`as_tensor` refuses.
@@ -67,9 +89,9 @@ def as_float(value: Any, name: str, fn: str, dtype: torch.dtype | None = None) -
     t = as_tensor(value, name, fn)
     if t.is_complex():
         raise fail(fn, f"{name} must be real, got dtype {t.dtype}", TypeError)
-    if dtype is not None:
-        return t.to(dtype)
-    return t if t.is_floating_point() else t.to(torch.float32)
+    if dtype is None:
+        dtype = t.dtype if t.is_floating_point() else torch.float32
+    return t.to(device=device, dtype=dtype)
 
 
 def as_int(value: Any, name: str, fn: str) -> Tensor:

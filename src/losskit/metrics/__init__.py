@@ -141,7 +141,7 @@ def _weighted_parts(fn: str, errors: Tensor, weight: Any) -> tuple[Tensor, Tenso
     """``(sum w e, sum w)`` with the weights broadcast to the errors as TensorFlow's metrics."""
     if weight is None:
         return errors.sum(), torch.tensor(float(errors.numel()))
-    w = as_float(weight, "weight", fn, errors.dtype).to(errors.device)
+    w = as_float(weight, "weight", fn, errors.dtype, errors.device)
     if w.dim() and (
         w.dim() != errors.dim()
         or any(a != 1 and a != b for a, b in zip(w.shape, errors.shape, strict=True))
@@ -189,7 +189,7 @@ class MeanSquaredError(Metric):
         fn = f"metrics.{type(self).__name__}.update"
         with error_context(fn):
             x = as_float(input, "input", fn)
-            y = as_float(target, "target", fn, x.dtype)
+            y = as_float(target, "target", fn, x.dtype, x.device)
             errors = self._errors(x, y)
             self._add(*_weighted_parts(fn, errors, weight))
 

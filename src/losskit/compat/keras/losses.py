@@ -30,7 +30,7 @@ from torch import Tensor
 from ... import functional as F
 from ..._core.checks import error_context, fail, shape_str
 from ..._core.reduction import KERAS_REDUCTIONS, _keras_same_rank, reduce_keras
-from .._convert import as_float, as_int, as_tensor
+from .._convert import as_float, as_int, as_tensor, device_of
 
 __all__ = [
     "CTC",
@@ -95,8 +95,8 @@ _NO_IGNORE = -(2**62)
 def _pair(fn: str, y_true: Any, y_pred: Any, *, same_rank: bool = False) -> tuple[Tensor, Tensor]:
     """``y_pred`` floating (float32 for integers), ``y_true`` cast to its dtype; ``same_rank``
     applies Keras' ``squeeze_or_expand_to_same_rank`` (a trailing dimension of 1)."""
-    p = as_float(y_pred, "y_pred", fn)
-    y = as_tensor(y_true, "y_true", fn).to(p.dtype)
+    p = as_float(y_pred, "y_pred", fn, device=device_of(y_pred, y_true))
+    y = as_tensor(y_true, "y_true", fn).to(device=p.device, dtype=p.dtype)
     if same_rank:
         y, p = _keras_same_rank(y, p)
     return y, p
@@ -663,15 +663,19 @@ def categorical_focal_crossentropy(
         if from_logits:
             p = torch.softmax(p, dim=axis)
         q = _normalised_clipped(p, axis)
-        a = alpha if isinstance(alpha, (int, float)) else as_float(alpha, "alpha", fn, p.dtype)
+        a = (
+            alpha
+            if isinstance(alpha, (int, float))
+            else as_float(alpha, "alpha", fn, p.dtype, p.device)
+        )
         return (a * (1.0 - q).pow(gamma) * (-y * torch.log(q))).sum(dim=axis)
 
 
 def _sparse_cce(
     fn: str, y_true: Any, y_pred: Any, from_logits: bool, ignore_class: int | None, axis: int
 ) -> tuple[Tensor, Tensor | None]:
-    p = as_float(y_pred, "y_pred", fn)
-    y = as_tensor(y_true, "y_true", fn)
+    p = as_float(y_pred, "y_pred", fn, device=device_of(y_pred, y_true))
+    y = as_tensor(y_true, "y_true", fn).to(p.device)
     if y.dim() == p.dim() and y.dim() > 0 and y.shape[axis] == 1:
         y = y.squeeze(axis)
     if p.dim() < 1:
@@ -767,8 +771,8 @@ def categorical_generalized_cross_entropy(y_true: Any, y_pred: Any, q: float) ->
     """
     fn = _P + "categorical_generalized_cross_entropy"
     with error_context(fn, _NAMES):
-        p = as_float(y_pred, "y_pred", fn)
-        labels = as_tensor(y_true, "y_true", fn).long()
+        p = as_float(y_pred, "y_pred", fn, device=device_of(y_pred, y_true))
+        labels = as_tensor(y_true, "y_true", fn).long().to(p.device)
         onehot = torch.nn.functional.one_hot(labels, p.shape[-1]).to(p.dtype)
         prob = (p * onehot).sum(-1)
         return (1 - prob.pow(q)) / q
@@ -909,10 +913,14 @@ def _circle(
     margin: float,
 ) -> Tensor:
     x = as_float(y_pred, "y_pred", fn)
-    labels = as_tensor(y_true, "y_true", fn).long().reshape(-1, 1)
-    ref = x if ref_embeddings is None else as_float(ref_embeddings, "ref_embeddings", fn, x.dtype)
+    labels = as_tensor(y_true, "y_true", fn).long().reshape(-1, 1).to(x.device)
+    ref = (
+        x
+        if ref_embeddings is None
+        else as_float(ref_embeddings, "ref_embeddings", fn, x.dtype, x.device)
+    )
     ref_y = labels if ref_labels is None else as_tensor(ref_labels, "ref_labels", fn).long()
-    ref_y = ref_y.reshape(-1, 1)
+    ref_y = ref_y.reshape(-1, 1).to(x.device)
     distances = (1 - x @ ref.T).clamp_min(0.0)
     positive = labels == ref_y.T
     negative = ~positive
@@ -1001,8 +1009,8 @@ def ctc(y_true: Any, y_pred: Any) -> Tensor:
     """
     fn = _P + "ctc"
     with error_context(fn, {"log_probs": "y_pred", "targets": "y_true"}):
-        labels = as_tensor(y_true, "y_true", fn)
-        x = as_float(y_pred, "y_pred", fn)
+        x = as_float(y_pred, "y_pred", fn, device=device_of(y_pred, y_true))
+        labels = as_tensor(y_true, "y_true", fn).to(x.device)
         if labels.dim() != 2:
             raise fail(
                 fn,
@@ -1061,8 +1069,8 @@ def ctc_batch_cost(y_true: Any, y_pred: Any, input_length: Any, label_length: An
     with error_context(
         fn, {"inputs": "y_pred", "labels": "y_true", "sequence_length": "input_length"}
     ):
-        labels = as_tensor(y_true, "y_true", fn).long()
-        probs = as_float(y_pred, "y_pred", fn)
+        probs = as_float(y_pred, "y_pred", fn, device=device_of(y_pred, y_true))
+        labels = as_tensor(y_true, "y_true", fn).long().to(probs.device)
         il = as_int(input_length, "input_length", fn).reshape(-1)
         ll = as_int(label_length, "label_length", fn).reshape(-1).long()
         if labels.dim() != 2 or ll.shape[0] != labels.shape[0]:
@@ -1138,7 +1146,7 @@ class Loss:
             losses, mask = self.call_with_mask(y_true, y_pred)
             weight = None
             if sample_weight is not None:
-                weight = as_float(sample_weight, "sample_weight", fn, losses.dtype)
+                weight = as_float(sample_weight, "sample_weight", fn, losses.dtype, losses.device)
             weight = _apply_mask(weight, mask, losses, str(self.reduction))
             reduction = "none" if self.reduction is None else self.reduction
             return reduce_keras(losses, weight, reduction, fn=fn)
@@ -1194,8 +1202,8 @@ class _Wrapper(Loss):
 
     def call(self, y_true: Any, y_pred: Any) -> Tensor:
         fn = _P + type(self).__name__
-        p = as_float(y_pred, "y_pred", fn)
-        y = as_tensor(y_true, "y_true", fn)
+        p = as_float(y_pred, "y_pred", fn, device=device_of(y_pred, y_true))
+        y = as_tensor(y_true, "y_true", fn).to(p.device)
         y, p = _keras_same_rank(y, p)
         return type(self).function(y, p, **self.options)
 

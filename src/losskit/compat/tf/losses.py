@@ -31,7 +31,7 @@ from torch import Tensor
 from ... import functional as F
 from ..._core.checks import error_context, fail, shape_str, speaks_as
 from ..._core.reduction import reduce_weighted
-from .._convert import as_float, as_int, float_dtype
+from .._convert import as_float, as_int, device_of, float_dtype
 
 __all__ = [
     "Reduction",
@@ -120,7 +120,7 @@ def _weights(fn: str, weights: Any, losses: Tensor, loss_name: str) -> Tensor:
     """``weights`` as a tensor that TensorFlow's ``assert_broadcastable`` accepts for ``losses``."""
     if weights is None:
         raise fail(fn, "weights must not be None (pass 1.0 for unweighted losses)")
-    w = as_float(weights, "weights", fn, losses.dtype)
+    w = as_float(weights, "weights", fn, losses.dtype, losses.device)
     if w.dim() == 0:
         return w
     if w.dim() != losses.dim() or any(
@@ -147,7 +147,8 @@ def _pair(fn: str, labels: Any, predictions: Any, names: tuple[str, str]) -> tup
     y = as_float(labels, names[0], fn)
     p = as_float(predictions, names[1], fn)
     dtype = float_dtype(y, p)
-    y, p = y.to(dtype), p.to(dtype)
+    device = device_of(predictions, labels)
+    y, p = y.to(device=device, dtype=dtype), p.to(device=device, dtype=dtype)
     if y.shape != p.shape:
         raise fail(
             fn,
@@ -571,8 +572,8 @@ def sparse_softmax_cross_entropy(
         ``tf.compat.v1.losses.sparse_softmax_cross_entropy``.
     """
     fn = _P + "sparse_softmax_cross_entropy"
-    y = as_int(labels, "labels", fn)
     x = as_float(logits, "logits", fn)
+    y = as_int(labels, "labels", fn).to(x.device)
     if x.dim() == 0:
         raise fail(fn, "logits must have a class dimension, got a 0-dim tensor")
     if y.dim() == x.dim() and y.dim() > 0 and y.shape[-1] == 1:
@@ -591,7 +592,7 @@ def sparse_softmax_cross_entropy(
         )
     w: Any = weights
     if weights is not None and not isinstance(weights, (int, float)):
-        w = as_float(weights, "weights", fn, x.dtype)
+        w = as_float(weights, "weights", fn, x.dtype, x.device)
         if w.dim() == y.dim() + 1 and w.shape[-1] == 1:
             w = w.squeeze(-1)
     losses = F.sparse_softmax_cross_entropy(x, y, dim=-1, ignore_index=NO_IGNORE, reduction="none")

@@ -19,7 +19,7 @@ from torch import Tensor
 
 from ... import functional as F
 from ..._core.checks import fail, shape_str, speaks_as
-from .._convert import as_float, as_int, float_dtype, sparse_rows
+from .._convert import as_float, as_int, device_of, float_dtype, sparse_rows
 
 __all__ = [
     "ctc_beam_search_decoder",
@@ -49,7 +49,8 @@ def _same_shape_pair(fn: str, labels: Any, logits: Any) -> tuple[Tensor, Tensor]
     x = as_float(logits, "logits", fn)
     y = as_float(labels, "labels", fn)
     dtype = float_dtype(x, y)
-    x, y = x.to(dtype), y.to(dtype)
+    device = device_of(logits, labels)
+    x, y = x.to(device=device, dtype=dtype), y.to(device=device, dtype=dtype)
     if x.shape != y.shape:
         raise fail(
             fn,
@@ -139,7 +140,7 @@ def weighted_cross_entropy_with_logits(
     if pos_weight is None:
         raise fail(fn, "pos_weight must be given (a number or a tensor), got None")
     y, x = _same_shape_pair(fn, labels, logits)
-    q = as_float(pos_weight, "pos_weight", fn, x.dtype)
+    q = as_float(pos_weight, "pos_weight", fn, x.dtype, x.device)
     return F.sigmoid_cross_entropy(x, y, pos_weight=q, reduction="none")
 
 
@@ -235,7 +236,7 @@ def sparse_softmax_cross_entropy_with_logits(
     fn = _P + "sparse_softmax_cross_entropy_with_logits"
     _named_only(fn, _sentinel)
     x = as_float(logits, "logits", fn)
-    y = as_int(labels, "labels", fn)
+    y = as_int(labels, "labels", fn).to(x.device)
     if x.dim() == 0:
         raise fail(fn, "logits must not be a scalar, got shape ()")
     if y.dim() != x.dim() - 1:
