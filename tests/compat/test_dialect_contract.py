@@ -515,3 +515,41 @@ def test_metric_contract(entry: catalogue.Entry) -> None:
     cls = entry.name.split(".")[-1]
     with pytest.raises((ValueError, TypeError), match=rf"^metrics\.{cls}\.update: "):
         metric.update(*bad)
+
+
+INPUT_FORMS = [
+    ("compat.tf.losses.mean_squared_error", [[1.0, 2.0], [3.0, 4.0]], [[0.5, 2.0], [1.0, 4.5]]),
+    ("compat.tf.losses.sigmoid_cross_entropy", [[1.0, 0.0], [0.0, 1.0]], [[2.0, -1.0], [0.5, 3.0]]),
+    ("compat.tf.losses.sparse_softmax_cross_entropy", [0, 1], [[2.0, -1.0], [0.5, 3.0]]),
+    ("compat.keras.binary_crossentropy", [[1.0, 0.0], [0.0, 1.0]], [[0.9, 0.0], [0.3, 1.0]]),
+    ("compat.keras.MeanSquaredError", [[1.0, 2.0], [3.0, 4.0]], [[0.5, 2.0], [1.0, 4.5]]),
+]
+
+
+@pytest.mark.parametrize(("name", "first", "second"), INPUT_FORMS, ids=[f[0] for f in INPUT_FORMS])
+def test_tensors_arrays_and_lists_give_the_same_value(name: str, first: list, second: list) -> None:
+    import numpy as np
+
+    obj = catalogue.get(name).obj
+    fn = obj() if isinstance(obj, type) else obj
+
+    def array(x: list) -> np.ndarray:  # float32 as the lists and tensors of floats
+        a = np.asarray(x)
+        return a.astype(np.float32) if a.dtype.kind == "f" else a
+
+    # the third argument: TF-1's weights, Keras' sample_weight; Keras functions take none
+    weights: list | None = [[1.0], [0.0]] if name.startswith("compat.tf") else [1.0, 0.0]
+    if name == "compat.keras.binary_crossentropy":
+        weights = None
+    forms = [
+        (first, second, weights),
+        (array(first), array(second), None if weights is None else array(weights)),
+        (
+            torch.tensor(first),
+            torch.tensor(second),
+            None if weights is None else torch.tensor(weights),
+        ),
+    ]
+    values = [fn(a, b) if w is None else fn(a, b, w) for a, b, w in forms]
+    for v in values[1:]:
+        torch.testing.assert_close(v, values[0])
