@@ -575,6 +575,44 @@ def keras_legacy_cases() -> list[dict[str, Any]]:
     ]
 
 
+SIGNATURES = {
+    "losses.compute_weighted_loss": V1.losses.compute_weighted_loss,
+    "losses.absolute_difference": V1.losses.absolute_difference,
+    "losses.mean_squared_error": V1.losses.mean_squared_error,
+    "losses.huber_loss": V1.losses.huber_loss,
+    "losses.log_loss": V1.losses.log_loss,
+    "losses.hinge_loss": V1.losses.hinge_loss,
+    "losses.sigmoid_cross_entropy": V1.losses.sigmoid_cross_entropy,
+    "losses.softmax_cross_entropy": V1.losses.softmax_cross_entropy,
+    "losses.sparse_softmax_cross_entropy": V1.losses.sparse_softmax_cross_entropy,
+    "nn.sigmoid_cross_entropy_with_logits": V1.nn.sigmoid_cross_entropy_with_logits,
+    "nn.weighted_cross_entropy_with_logits": V1.nn.weighted_cross_entropy_with_logits,
+    "nn.softmax_cross_entropy_with_logits": V1.nn.softmax_cross_entropy_with_logits,
+    "nn.sparse_softmax_cross_entropy_with_logits": V1.nn.sparse_softmax_cross_entropy_with_logits,
+    "nn.l2_loss": V1.nn.l2_loss,
+    "nn.ctc_loss": V1.nn.ctc_loss,
+    "nn.ctc_loss_v2": tf.nn.ctc_loss,
+    "nn.ctc_greedy_decoder": V1.nn.ctc_greedy_decoder,
+    "nn.ctc_beam_search_decoder": V1.nn.ctc_beam_search_decoder,
+    "edit_distance": V1.edit_distance,
+    "distributions.kl_divergence": V1.distributions.kl_divergence,
+}
+
+
+def signatures() -> dict[str, list[list[str]]]:
+    """Parameter names and the repr of their defaults, as TensorFlow declares them."""
+    import inspect
+
+    out = {}
+    for name, fn in SIGNATURES.items():
+        params = inspect.signature(fn).parameters.values()
+        out[name] = [
+            [p.name, "" if p.default is inspect.Parameter.empty else repr(p.default)]
+            for p in params
+        ]
+    return out
+
+
 def main() -> None:
     losses_cases()
     nn_cases()
@@ -586,6 +624,7 @@ def main() -> None:
         "cases": CASES,
         "metrics": metric_cases(),
         "keras_legacy": keras_legacy_cases(),
+        "signatures": signatures(),
     }
     OUT.write_text(json.dumps(payload, separators=(",", ":")) + "\n")
     print(f"{len(CASES)} cases, {sum('raises' in c for c in CASES)} refusals -> {OUT}")

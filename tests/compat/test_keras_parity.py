@@ -397,3 +397,20 @@ def test_a_subclass_with_call_is_reduced_as_keras() -> None:
     w = np.array([1.0, 0.0, 2.0, 0.5], np.float32)
     for reduction in REDUCTIONS:
         _close(Mine(reduction=reduction)(y, p, w), Theirs(reduction=reduction)(y, p, w))
+
+
+def _params(fn: Any) -> list[tuple[str, str]]:
+    import inspect
+
+    return [
+        (p.name, "" if p.default is inspect.Parameter.empty else repr(p.default))
+        for p in inspect.signature(fn).parameters.values()
+        if p.name != "self" and p.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_function_and_class_signatures_are_keras(name: str) -> None:
+    assert _params(getattr(lk, name)) == _params(getattr(keras.losses, name))
+    cls = CASES[name][3]
+    assert _params(getattr(lk, cls).__init__) == _params(getattr(keras.losses, cls).__init__)

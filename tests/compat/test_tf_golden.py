@@ -119,3 +119,14 @@ def test_golden_file_covers_every_function_and_reduction() -> None:
     assert set(tf.losses.Reduction.all()) <= reductions | {
         tf.losses.Reduction.SUM_OVER_NONZERO_WEIGHTS
     }
+
+
+@pytest.mark.parametrize("name", sorted(DATA["signatures"]))
+def test_signature_is_tensorflows(name: str) -> None:
+    import inspect
+
+    params = inspect.signature(_resolve(name)).parameters.values()
+    ours = [
+        [p.name, "" if p.default is inspect.Parameter.empty else repr(p.default)] for p in params
+    ]
+    assert ours == DATA["signatures"][name]

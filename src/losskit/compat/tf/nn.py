@@ -1,13 +1,13 @@
 """``tf.nn`` (``tf.compat.v1.nn``) cross-entropies, ``l2_loss``, CTC loss and decoders on the
 native core.
 
-The cross-entropies return the unreduced losses (TensorFlow reduces nothing in ``tf.nn``); the
-``_sentinel`` first argument of TensorFlow-1 is kept, so that, as there, the labels and logits must
-be passed by name. CTC follows both TensorFlow signatures: :func:`ctc_loss` is TensorFlow-1's
-(sparse labels, blank = the last class, unnormalised logits in), :func:`ctc_loss_v2` is
-TensorFlow-2's (dense or sparse labels, ``blank_index``). A ``SparseTensor`` is a torch sparse COO
-tensor (:func:`losskit.compat.tf.SparseTensor` builds one); the decoders return sparse COO
-tensors as TensorFlow returns ``SparseTensor`` s.
+The cross-entropies return the unreduced losses (TensorFlow reduces nothing in ``tf.nn``), with
+the signatures of ``tf.compat.v1.nn`` in TensorFlow 2.21 (``labels``, ``logits`` first; the old
+``_sentinel`` argument is gone there too). CTC follows both TensorFlow signatures: :func:`ctc_loss`
+is TensorFlow-1's (sparse labels, blank = the last class, unnormalised logits in),
+:func:`ctc_loss_v2` is TensorFlow-2's (dense or sparse labels, ``blank_index``). A
+``SparseTensor`` is a torch sparse COO tensor (:func:`losskit.compat.tf.SparseTensor` builds one);
+the decoders return sparse COO tensors as TensorFlow returns ``SparseTensor`` s.
 """
 
 from __future__ import annotations
@@ -36,15 +36,6 @@ __all__ = [
 _P = "compat.tf.nn."
 
 
-def _named_only(fn: str, sentinel: object) -> None:
-    if sentinel is not None:
-        raise fail(
-            fn,
-            "Only call this function with named arguments (labels=..., logits=..., ...), got an "
-            f"unnamed argument {type(sentinel).__name__}",
-        )
-
-
 def _same_shape_pair(fn: str, labels: Any, logits: Any) -> tuple[Tensor, Tensor]:
     x = as_float(logits, "logits", fn)
     y = as_float(labels, "labels", fn)
@@ -62,7 +53,7 @@ def _same_shape_pair(fn: str, labels: Any, logits: Any) -> tuple[Tensor, Tensor]
 
 @speaks_as(_P + "sigmoid_cross_entropy_with_logits", input="logits", target="labels")
 def sigmoid_cross_entropy_with_logits(
-    _sentinel: None = None, labels: Any = None, logits: Any = None, name: str | None = None
+    labels: Any = None, logits: Any = None, name: str | None = None
 ) -> Tensor:
     r"""Elementwise sigmoid cross-entropy (``tf.nn.sigmoid_cross_entropy_with_logits``).
 
@@ -71,7 +62,6 @@ def sigmoid_cross_entropy_with_logits(
     computed by :func:`losskit.sigmoid_cross_entropy` (``reduction="none"``).
 
     Args:
-        _sentinel: must stay ``None`` (pass the other arguments by name).
         labels: targets in ``[0, 1]``, the logits' shape.
         logits: logits, any shape.
         name: ignored.
@@ -80,7 +70,7 @@ def sigmoid_cross_entropy_with_logits(
         The logits' shape.
 
     Raises:
-        ValueError: an unnamed argument, shapes differ.
+        ValueError: shapes differ.
 
     Example:
         >>> sigmoid_cross_entropy_with_logits(labels=[1.0, 0.0], logits=[2.0, -1.0])
@@ -90,7 +80,6 @@ def sigmoid_cross_entropy_with_logits(
         ``tf.nn.sigmoid_cross_entropy_with_logits``.
     """
     fn = _P + "sigmoid_cross_entropy_with_logits"
-    _named_only(fn, _sentinel)
     y, x = _same_shape_pair(fn, labels, logits)
     return F.sigmoid_cross_entropy(x, y, reduction="none")
 
@@ -146,7 +135,6 @@ def weighted_cross_entropy_with_logits(
 
 @speaks_as(_P + "softmax_cross_entropy_with_logits", input="logits", target="labels")
 def softmax_cross_entropy_with_logits(
-    _sentinel: None = None,
     labels: Any = None,
     logits: Any = None,
     dim: int = -1,
@@ -162,7 +150,6 @@ def softmax_cross_entropy_with_logits(
     gradient flows into ``labels``.
 
     Args:
-        _sentinel: must stay ``None``.
         labels: distributions, the logits' shape.
         logits: logits, the classes along ``dim``.
         dim: the class dimension.
@@ -174,7 +161,7 @@ def softmax_cross_entropy_with_logits(
         The logits' shape without ``dim``.
 
     Raises:
-        ValueError: an unnamed argument, shapes differ, ``dim`` out of range.
+        ValueError: shapes differ, ``dim`` out of range, both ``dim`` and ``axis``.
 
     Example:
         >>> softmax_cross_entropy_with_logits(labels=[[1.0, 0.0, 0.0]], logits=[[2.0, 0.0, -1.0]])
@@ -184,7 +171,6 @@ def softmax_cross_entropy_with_logits(
         ``tf.compat.v1.nn.softmax_cross_entropy_with_logits``.
     """
     fn = _P + "softmax_cross_entropy_with_logits"
-    _named_only(fn, _sentinel)
     if axis is not None and dim is not None:
         raise fail(
             fn,
@@ -200,7 +186,7 @@ def softmax_cross_entropy_with_logits(
 
 @speaks_as(_P + "sparse_softmax_cross_entropy_with_logits", input="logits", target="labels")
 def sparse_softmax_cross_entropy_with_logits(
-    _sentinel: None = None, labels: Any = None, logits: Any = None, name: str | None = None
+    labels: Any = None, logits: Any = None, name: str | None = None
 ) -> Tensor:
     r"""Softmax cross-entropy against integer labels
     (``tf.nn.sparse_softmax_cross_entropy_with_logits``).
@@ -210,7 +196,6 @@ def sparse_softmax_cross_entropy_with_logits(
     computed by :func:`losskit.sparse_softmax_cross_entropy` over the last axis.
 
     Args:
-        _sentinel: must stay ``None``.
         labels: integer labels in ``[0, C)``, ``[d_0, ..., d_{r-1}]``.
         logits: ``[d_0, ..., d_{r-1}, C]``.
         name: ignored.
@@ -219,7 +204,7 @@ def sparse_softmax_cross_entropy_with_logits(
         The labels' shape.
 
     Raises:
-        ValueError: an unnamed argument, labels whose rank is not the logits' minus 1 or whose
+        ValueError: labels whose rank is not the logits' minus 1 or whose
             shape differs, scalar logits, labels out of range (validation on).
         TypeError: floating labels.
 
@@ -234,7 +219,6 @@ def sparse_softmax_cross_entropy_with_logits(
     from .losses import NO_IGNORE
 
     fn = _P + "sparse_softmax_cross_entropy_with_logits"
-    _named_only(fn, _sentinel)
     x = as_float(logits, "logits", fn)
     y = as_int(labels, "labels", fn).to(x.device)
     if x.dim() == 0:
