@@ -12,6 +12,7 @@ TensorFlow answers (docs/dialects.md).
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from pathlib import Path
@@ -105,8 +106,13 @@ def test_refuses_what_tensorflow_refuses(case: dict[str, Any]) -> None:
     fn = _resolve(case["fn"])
     args = [_decode(a) for a in case["args"]]
     kwargs = {k: _decode(v) for k, v in case["kwargs"].items()}
-    with pytest.raises((ValueError, TypeError), match=rf"^{re.escape('compat.tf.' + case['fn'])}"):
+    with pytest.raises(
+        (ValueError, TypeError), match=rf"^{re.escape('compat.tf.' + case['fn'])}: "
+    ) as info:
         fn(*args, **kwargs)
+    # the message names at least one argument of the dialect function, in TensorFlow's words
+    names = list(inspect.signature(fn).parameters)
+    assert any(re.search(rf"\b{n}\b", str(info.value)) for n in names), str(info.value)
 
 
 def test_golden_file_covers_every_function_and_reduction() -> None:

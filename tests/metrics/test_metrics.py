@@ -143,6 +143,13 @@ def _sync_worker(rank: int, world: int, shards: list) -> list[float]:
     for hyp, truth in texts[rank::world]:
         wer.update(hyp, truth)
     values.append(float(wer.compute()))
+    import torch.distributed as dist
+
+    group = dist.new_group([0, 1])  # an explicit process_group
+    chosen = metrics.MeanSquaredError(process_group=group)
+    for preds, labels, weights in shards[rank]:
+        chosen.update(preds, labels, weight=weights)
+    values.append(float(chosen.compute()))
     empty_rank = metrics.MeanAbsoluteError()  # rank 1 holds no data
     if rank == 0:
         empty_rank.update(torch.tensor([1.0, -2.0, 4.0]), torch.zeros(3))
@@ -173,6 +180,7 @@ def test_compute_after_sync_equals_one_process_with_every_update() -> None:
     wer = metrics.WordErrorRate()
     wer.update(["a b c", "d e", "hello"], ["a x c", "d e f", "hello world"])
     single.append(float(wer.compute()))
+    single.append(single[0])
     single.append(7 / 3)
     for values in results:
         np.testing.assert_allclose(values, single, rtol=1e-12)
