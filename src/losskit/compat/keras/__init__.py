@@ -17,7 +17,8 @@ Example:
 
 from __future__ import annotations
 
-from . import losses
+from . import classes, losses
+from .classes import *  # noqa: F403
 from .losses import *  # noqa: F403
 from .losses import (
     binary_crossentropy,
@@ -55,4 +56,4 @@ mape = MAPE = mean_absolute_percentage_error
 mse = MSE = mean_squared_error
 msle = MSLE = mean_squared_logarithmic_error
 
-__all__ = [*losses.__all__, *ALIASES, "ALIASES", "losses"]
+__all__ = [*losses.__all__, *classes.__all__, *ALIASES, "ALIASES", "classes", "losses"]
