@@ -86,7 +86,9 @@ class Loss:
     Args:
         name: the loss' name (default: the class' Keras name).
         reduction: see above.
-        dtype: compute dtype; ``None`` keeps the inputs' floating dtype (Keras uses ``floatx``).
+        dtype: ``None`` keeps the inputs' floating dtype (Keras uses ``floatx``); a floating
+            dtype (``"bfloat16"``, ``torch.float16``, ...) converts ``y_pred`` to it and returns
+            the loss in it (half and bfloat16 are computed in float32, the native rule).
 
     Raises:
         ValueError: unknown ``reduction``.
@@ -119,10 +121,8 @@ class Loss:
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
         fn = _P + type(self).__name__
         with error_context(fn, _NAMES):
-            if self.dtype is not None:
-                dtype = (
-                    getattr(torch, str(self.dtype)) if isinstance(self.dtype, str) else (self.dtype)
-                )
+            dtype = self._torch_dtype(fn)
+            if dtype is not None:
                 y_pred = as_float(y_pred, "y_pred", fn, dtype)
             losses, mask = self.call_with_mask(y_true, y_pred)
             weight = None
@@ -130,7 +130,17 @@ class Loss:
                 weight = as_float(sample_weight, "sample_weight", fn, losses.dtype, losses.device)
             weight = _apply_mask(weight, mask, losses, str(self.reduction))
             reduction = "none" if self.reduction is None else self.reduction
-            return reduce_keras(losses, weight, reduction, fn=fn)
+            out = reduce_keras(losses, weight, reduction, fn=fn)
+            # computed in at least float32 (the native rule), returned in the requested dtype
+            return out if dtype is None else out.to(dtype)
+
+    def _torch_dtype(self, fn: str) -> torch.dtype | None:
+        if self.dtype is None or isinstance(self.dtype, torch.dtype):
+            return self.dtype
+        dtype = getattr(torch, str(self.dtype), None)
+        if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+            raise fail(fn, f"dtype must name a floating dtype, got {self.dtype!r}", TypeError)
+        return dtype
 
     def get_config(self) -> dict[str, Any]:
         """``{"name": ..., "reduction": ...}`` as Keras."""
