@@ -414,3 +414,12 @@ def test_function_and_class_signatures_are_keras(name: str) -> None:
     assert _params(getattr(lk, name)) == _params(getattr(keras.losses, name))
     cls = CASES[name][3]
     assert _params(getattr(lk, cls).__init__) == _params(getattr(keras.losses, cls).__init__)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_get_config_round_trip(name: str) -> None:
+    cls = getattr(lk, CASES[name][3])
+    loss = cls(**CASES[name][4], reduction="sum", name="mine")
+    config = loss.get_config()
+    assert config["name"] == "mine" and config["reduction"] == "sum"
+    assert cls.from_config(config).get_config() == config

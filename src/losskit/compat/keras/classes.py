@@ -143,8 +143,13 @@ class Loss:
         return dtype
 
     def get_config(self) -> dict[str, Any]:
-        """``{"name": ..., "reduction": ...}`` as Keras."""
+        """``{"name": ..., "reduction": ...}`` and the options, as Keras."""
         return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Loss:
+        """The loss :meth:`get_config` describes."""
+        return cls(**config)
 
 
 def _standardize_reduction(cls: str, reduction: str | None) -> str | None:
