@@ -109,10 +109,14 @@ _TABLE = {
 def _native_reduction(fn: str, reduction: str) -> str:
     if not isinstance(reduction, str) or reduction not in _TABLE:
         choices = ", ".join(
-            f"Reduction.{k}"
+            f"Reduction.{k} ({getattr(Reduction, k)!r})"
             for k in ("NONE", "SUM", "MEAN", "SUM_OVER_BATCH_SIZE", "SUM_BY_NONZERO_WEIGHTS")
         )
-        raise fail(fn, f"reduction must be one of {choices}; got {reduction!r}")
+        raise fail(
+            fn,
+            f"Invalid Reduction Key {reduction}: reduction must be one of {choices}; "
+            f"got {reduction!r}",
+        )
     return _TABLE[reduction]
 
 
