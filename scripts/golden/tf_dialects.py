@@ -11,7 +11,8 @@ marks a documented difference). Arguments are plain JSON; a sparse tensor is
 ``{"sparse": [indices, values, dense_shape]}``, a distribution ``{"dist": name, "params": {...}}``,
 an array ``{"ref": key}`` into ``"arrays"`` (each stored once, as ``{"array": list}`` or
 ``{"float64": list}``). Also the TensorFlow-1 streaming metrics after each of several weighted
-updates (``"metrics"``) and Keras' legacy ``ctc_batch_cost`` (``"keras_legacy"``).
+updates (``"metrics"``), Keras' legacy ``ctc_batch_cost`` (``"keras_legacy"``), TensorFlow's
+gradients of the summed outputs (``"gradients"``) and its signatures (``"signatures"``).
 
 The inputs cover every ``Reduction``, scalar / per-sample / full-shape weights including zeros,
 label smoothing, sparse and dense labels and probabilities at exactly 0 and 1.
@@ -575,6 +576,94 @@ def keras_legacy_cases() -> list[dict[str, Any]]:
     ]
 
 
+def gradient_cases() -> list[dict[str, Any]]:
+    """The gradient of the summed output w.r.t. the prediction argument, as TensorFlow's tape."""
+    x = r3(rng.normal(size=(4, 3)) * 2)
+    y01 = (rng.uniform(size=(4, 3)) > 0.5).astype(np.float32)
+    soft = r3(rng.uniform(size=(4, 3)))
+    probs = r3(rng.uniform(0.05, 0.95, size=(4, 3)))
+    w = r3(rng.uniform(size=(4, 1))) * np.array([[1], [0], [1], [1]], np.float32)
+    onehot = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 4)]
+    labels = rng.integers(0, 3, 4).astype(np.int64)
+    frames, batch, classes = 6, 3, 5
+    ctc_logits = r3(rng.normal(size=(frames, batch, classes)))
+    rows = [[1, 1, 2], [0, 3], [2]]
+    seq = np.array([6, 5, 4], np.int32)
+    dense = np.array([[2, 2, 3], [1, 4, 0], [3, 0, 0]], np.int64)
+    specs = [
+        ("losses.mean_squared_error", V1.losses.mean_squared_error, (soft, x, w), {}, 1),
+        ("losses.absolute_difference", V1.losses.absolute_difference, (soft, x, w), {}, 1),
+        ("losses.huber_loss", V1.losses.huber_loss, (soft, x, w), {"delta": 0.5}, 1),
+        ("losses.log_loss", V1.losses.log_loss, (y01, probs, w), {}, 1),
+        ("losses.hinge_loss", V1.losses.hinge_loss, (y01, x, w), {}, 1),
+        (
+            "losses.sigmoid_cross_entropy",
+            V1.losses.sigmoid_cross_entropy,
+            (soft, x, w),
+            {"label_smoothing": 0.1},
+            1,
+        ),
+        (
+            "losses.softmax_cross_entropy",
+            V1.losses.softmax_cross_entropy,
+            (onehot, x, w[:, 0]),
+            {"label_smoothing": 0.2},
+            1,
+        ),
+        (
+            "losses.sparse_softmax_cross_entropy",
+            V1.losses.sparse_softmax_cross_entropy,
+            (labels, x, w),
+            {},
+            1,
+        ),
+        ("nn.l2_loss", tf.nn.l2_loss, (x,), {}, 0),
+        ("nn.ctc_loss", V1.nn.ctc_loss, (sparse(rows), ctc_logits, seq), {}, 1),
+        (
+            "nn.ctc_loss_v2",
+            tf.nn.ctc_loss,
+            (dense, ctc_logits, np.array([3, 2, 1], np.int32), seq),
+            {"blank_index": 0},
+            1,
+        ),
+    ]
+    out = []
+    for name, call, args, kwargs, index in specs:
+        tensors = [tf.constant(a) if isinstance(a, np.ndarray) else a for a in args]
+        with tf.GradientTape() as tape:
+            tape.watch(tensors[index])
+            value = tf.reduce_sum(call(*tensors, **kwargs))
+        grad = tape.gradient(value, tensors[index])
+        out.append(
+            {
+                "fn": name,
+                "args": [encode(a) for a in args],
+                "kwargs": kwargs,
+                "wrt": index,
+                "expected": short(np.asarray(grad, np.float64).tolist()),
+            }
+        )
+    for name, call in (
+        ("nn.sigmoid_cross_entropy_with_logits", V1.nn.sigmoid_cross_entropy_with_logits),
+        ("nn.softmax_cross_entropy_with_logits", V1.nn.softmax_cross_entropy_with_logits),
+    ):
+        logits = tf.constant(x)
+        lab = soft if "sigmoid" in name else onehot
+        with tf.GradientTape() as tape:
+            tape.watch(logits)
+            value = tf.reduce_sum(call(labels=tf.constant(lab), logits=logits))
+        out.append(
+            {
+                "fn": name,
+                "args": [],
+                "kwargs": {"labels": encode(lab), "logits": encode(x)},
+                "wrt": "logits",
+                "expected": short(np.asarray(tape.gradient(value, logits)).tolist()),
+            }
+        )
+    return out
+
+
 SIGNATURES = {
     "losses.compute_weighted_loss": V1.losses.compute_weighted_loss,
     "losses.absolute_difference": V1.losses.absolute_difference,
@@ -625,6 +714,7 @@ def main() -> None:
         "metrics": metric_cases(),
         "keras_legacy": keras_legacy_cases(),
         "signatures": signatures(),
+        "gradients": gradient_cases(),
     }
     OUT.write_text(json.dumps(payload, separators=(",", ":")) + "\n")
     print(f"{len(CASES)} cases, {sum('raises' in c for c in CASES)} refusals -> {OUT}")

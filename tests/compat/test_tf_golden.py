@@ -136,3 +136,22 @@ def test_signature_is_tensorflows(name: str) -> None:
         [p.name, "" if p.default is inspect.Parameter.empty else repr(p.default)] for p in params
     ]
     assert ours == DATA["signatures"][name]
+
+
+GRADIENTS = DATA["gradients"]
+
+
+@pytest.mark.parametrize("case", GRADIENTS, ids=[c["fn"] for c in GRADIENTS])
+def test_gradient_matches_tensorflow(case: dict[str, Any]) -> None:
+    fn = _resolve(case["fn"])
+    args = [_decode(a) for a in case["args"]]
+    kwargs = {k: _decode(v) for k, v in case["kwargs"].items()}
+    wrt = case["wrt"]
+    x = torch.tensor(args[wrt] if isinstance(wrt, int) else kwargs[wrt], requires_grad=True)
+    if isinstance(wrt, int):
+        args[wrt] = x
+    else:
+        kwargs[wrt] = x
+    fn(*args, **kwargs).sum().backward()
+    want = torch.tensor(case["expected"], dtype=torch.float64)
+    torch.testing.assert_close(x.grad.double(), want, rtol=1e-5, atol=1e-6)
