@@ -1,7 +1,8 @@
 """TensorFlow's own test cases, pointed at ``losskit.compat.tf``.
 
 Inputs and expected values transcribed from TensorFlow's ``kernel_tests/nn_ops/losses_test.py``,
-``nn_ops/ctc_loss_op_test.py``, ``array_ops/edit_distance_op_test.py``, ``nn_ops/xent_op_test_base``
+``nn_ops/ctc_loss_op_test.py``, ``nn_ops/ctc_decoder_ops_test.py``,
+``array_ops/edit_distance_op_test.py``, ``nn_ops/xent_op_test_base``
 (softmax and sparse softmax cross-entropy), and the ``l2_loss`` test of ``nn_test.py``; the same
 tolerances (``assertAlmostEqual(..., 3)`` is an absolute 5e-4).
 """
@@ -588,3 +589,73 @@ def test_ctc_collapse_repeated_as_tensorflow() -> None:
     a = tf.nn.ctc_loss(_sparse(raw), logits, [12] * 3, preprocess_collapse_repeated=True)
     b = tf.nn.ctc_loss(_sparse(merged), logits, [12] * 3)
     torch.testing.assert_close(a, b)
+
+
+# ---- CTC decoders (TensorFlow's ctc_decoder_ops_test) ------------------------------------------
+def _assert_sparse(st: torch.Tensor, indices: list, values: list, shape: list) -> None:
+    st = st.coalesce()
+    assert st.indices().T.tolist() == indices
+    assert st.values().tolist() == values
+    assert list(st.shape) == shape
+
+
+def test_ctc_greedy_decoder_case() -> None:
+    p0 = np.asarray(
+        [
+            [1.0, 0.0, 0.0, 0.0],
+            [0.0, 0.0, 0.4, 0.6],
+            [0.0, 0.0, 0.4, 0.6],
+            [0.0, 0.9, 0.1, 0.0],
+            [0.0, 0.0, 0.0, 0.0],
+            [0.0, 0.0, 0.0, 0.0],
+        ],
+        np.float32,
+    )
+    p1 = np.asarray(
+        [
+            [0.1, 0.9, 0.0, 0.0],
+            [0.0, 0.9, 0.1, 0.0],
+            [0.0, 0.0, 0.1, 0.9],
+            [0.0, 0.9, 0.1, 0.1],
+            [0.9, 0.1, 0.0, 0.0],
+            [0.0, 0.0, 0.0, 0.0],
+        ],
+        np.float32,
+    )
+    with np.errstate(divide="ignore"):
+        inputs = np.array([np.vstack([np.log(p0)[t], np.log(p1)[t]]) for t in range(6)])
+    want = np.array([np.sum(-np.log([1.0, 0.6, 0.6, 0.9])), np.sum(-np.log([0.9] * 5))])[:, None]
+    indices, values, shape = [[0, 0], [0, 1], [1, 0], [1, 1], [1, 2]], [0, 1, 1, 1, 0], [2, 3]
+    decoded, neg_sum = tf.nn.ctc_greedy_decoder(inputs, [4, 5])
+    _assert_sparse(decoded[0], indices, values, shape)
+    close(neg_sum, want, atol=1e-6)
+    moved = np.concatenate((inputs[:, :, :2], inputs[:, :, -1:], inputs[:, :, 2:-1]), axis=2)
+    for blank_index in (2, -2):
+        decoded, neg_sum = tf.nn.ctc_greedy_decoder(moved, [4, 5], blank_index=blank_index)
+        _assert_sparse(decoded[0], indices, values, shape)
+        close(neg_sum, want, atol=1e-6)
+
+
+def test_ctc_beam_search_decoder_case() -> None:
+    p0 = (
+        np.asarray(
+            [
+                [0.30999, 0.309938, 0.0679938, 0.0673362, 0.0708352, 0.173908],
+                [0.215136, 0.439699, 0.0370931, 0.0393967, 0.0381581, 0.230517],
+                [0.199959, 0.489485, 0.0233221, 0.0251417, 0.0233289, 0.238763],
+                [0.279611, 0.452966, 0.0204795, 0.0209126, 0.0194803, 0.20655],
+                [0.51286, 0.288951, 0.0243026, 0.0220788, 0.0219297, 0.129878],
+                [0.155251, 0.164444, 0.173517, 0.176138, 0.169979, 0.160671],
+            ],
+            np.float32,
+        )
+        + 2.0
+    )
+    inputs = np.array([p0[t][None] for t in range(5)] + 2 * [np.zeros((1, 6), np.float32)])
+    decoded, log_prob = tf.nn.ctc_beam_search_decoder(inputs, [5], beam_width=2, top_paths=2)
+    assert len(decoded) == 2
+    _assert_sparse(decoded[0], [[0, 0], [0, 1]], [1, 0], [1, 2])
+    _assert_sparse(decoded[1], [[0, 0]], [1], [1, 1])
+    close(log_prob, [[-5.811451, -6.63339]], atol=1e-5)
+    with pytest.raises(ValueError, match="top_paths"):
+        tf.nn.ctc_beam_search_decoder(inputs, [5], beam_width=2, top_paths=3)
