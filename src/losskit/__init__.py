@@ -1,7 +1,9 @@
 """losskit: loss functions for PyTorch.
 
 Every loss exists as a function (``losskit.huber_loss``, also in :mod:`losskit.functional`) and
-as a module (``losskit.nn.HuberLoss``). Conventions, shared by all losses:
+as a module (``losskit.nn.HuberLoss``); :mod:`losskit.compat` speaks TensorFlow-1 and Keras 3
+(``losskit.compat.tf.losses.mean_squared_error(labels, predictions, weights)``), and
+:mod:`losskit.metrics` holds the streaming metrics. Conventions, shared by all losses:
 
 * ``fn(input, target, *, options..., weight=None, reduction="mean")``, options keyword-only;
 * reductions ``"none" | "mean" | "sum"``; an empty ``"mean"`` is 0, connected to the graph;
@@ -15,7 +17,7 @@ Example:
     tensor(1.3125)
 """
 
-from . import catalogue, functional, nn
+from . import catalogue, compat, functional, metrics, nn
 from ._core.checks import is_validation_enabled, set_validation, validation
 from ._core.reduction import REDUCTIONS, Reduction
 from .functional import *  # noqa: F403
@@ -27,8 +29,10 @@ __all__ = [
     "Reduction",
     "__version__",
     "catalogue",
+    "compat",
     "functional",
     "is_validation_enabled",
+    "metrics",
     "nn",
     "set_validation",
     "validation",

@@ -16,8 +16,9 @@ Example:
     >>> entry = catalogue.get("huber_loss")
     >>> entry.kind, entry.family, entry.twin
     ('loss', 'regression', 'nn.HuberLoss')
-    >>> [e.name for e in catalogue.entries(kind="decoder")]
-    ['ctc_greedy_decode', 'ctc_beam_search_decode']
+    >>> [e.name for e in catalogue.entries(kind="decoder")]  # doctest: +NORMALIZE_WHITESPACE
+    ['ctc_greedy_decode', 'ctc_beam_search_decode', 'compat.tf.nn.ctc_greedy_decoder',
+     'compat.tf.nn.ctc_beam_search_decoder']
 """
 
 from __future__ import annotations
@@ -211,3 +212,4 @@ def _catalogue_native() -> None:
 _catalogue_native()
 
 from . import distributed  # noqa: E402, F401  (adds its entries)
+from .compat import _entries as _dialect_entries  # noqa: E402,F401  (dialects and metrics)
