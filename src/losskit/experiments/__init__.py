@@ -1,0 +1,1 @@
+"""Experiments behind ``losskit report``, as library functions."""
