@@ -74,7 +74,8 @@ def which_loss_when(
         )
     )
     final = diou.final()
-    order = " < ".join(name.upper() if name != "giou" else "GIoU" for name in diou.ranking())
+    names = {"iou": "IoU", "giou": "GIoU", "diou": "DIoU", "ciou": "CIoU"}
+    order = " < ".join(names[name] for name in diou.ranking())
     rows.append(
         Advice(
             "box regression",

@@ -86,7 +86,7 @@ def survey_tables() -> list[ErrorTable]:
 
 
 def outlier_data(n: int = 200, *, seed: int = 0) -> tuple[Tensor, Tensor]:
-    """Inputs ``x`` in [0, 1] and targets: 90% equal to 150, 10% uniform in [0, 30] (float64).
+    """Inputs ``x`` in [-1, 1] and targets: 90% equal to 150, 10% uniform in [0, 30] (float64).
 
     The inputs carry no information about the targets (they are drawn independently), so the
     best linear model under each loss is flat at that loss's location statistic.
@@ -101,7 +101,9 @@ def outlier_data(n: int = 200, *, seed: int = 0) -> tuple[Tensor, Tensor]:
     low = 30 * torch.rand(n_low, generator=gen, dtype=torch.float64)
     y = torch.cat([torch.full((n - n_low,), 150.0, dtype=torch.float64), low])
     y = y[torch.randperm(n, generator=gen)]
-    x = torch.rand(n, generator=gen, dtype=torch.float64)
+    # Centred inputs keep the intercept (the mean prediction) and the slope decoupled, so
+    # gradient descent converges at the same speed for the constant and the linear model.
+    x = 2 * torch.rand(n, generator=gen, dtype=torch.float64) - 1
     return x, y
 
 
