@@ -10,10 +10,10 @@ Example:
     >>> lines = curve_lines("huber_loss", {"delta": [1.0]}, points=5)
     >>> [line.label for line in lines]
     ['delta=1']
-    >>> lines[0].value  # at residuals -3, -1.5, 0, 1.5, 3
-    tensor([2.5000, 1.0000, 0.0000, 1.0000, 2.5000])
-    >>> lines[0].grad
-    tensor([-1., -1.,  0.,  1.,  1.])
+    >>> lines[0].value.tolist()  # at residuals -3, -1.5, 0, 1.5, 3
+    [2.5, 1.0, 0.0, 1.0, 2.5]
+    >>> lines[0].grad.tolist()
+    [-1.0, -1.0, 0.0, 1.0, 1.0]
 """
 
 from __future__ import annotations
