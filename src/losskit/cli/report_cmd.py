@@ -227,9 +227,8 @@ def _outliers(report: Report, settings: Settings) -> None:
     from ._figures import pyplot
 
     with _step(report, "3 outliers") as headline:
-        with _bar(1, "outlier fits") as bar:
-            result = outlier_fit(steps=settings.outlier_steps)
-            bar.update(1)
+        with _bar(8, "outlier fits") as bar:
+            result = outlier_fit(steps=settings.outlier_steps, progress=bar.update)
         report.results["outliers"] = result
         plt = pyplot()
         _, y = outlier_data()
@@ -318,7 +317,12 @@ def _imbalance(report: Report, settings: Settings) -> None:
         spread = max(s.std for s in r.settings)
         rows = [[s.label, f"{s.mean:.4f}", f"{s.std:.4f}"] for s in (bce, bal)]
         ranked = sorted((s for s in r.settings if s.loss == "focal"), key=lambda s: -s.mean)
-        rows += [[s.label, f"{s.mean:.4f}", f"{s.std:.4f}"] for s in ranked]
+        # The heatmap shows every setting; the table the five best and the paper's choice.
+        shown = ranked[:5] + [s for s in ranked[5:] if s.alpha == 0.25 and s.gamma == 2.0]
+        rows += [
+            [f"{s.label} (rank {ranked.index(s) + 1})", f"{s.mean:.4f}", f"{s.std:.4f}"]
+            for s in shown
+        ]
         has_paper = 0.25 in r.alphas and 2.0 in r.gammas
         if has_paper:
             paper = r.focal(0.25, 2.0)

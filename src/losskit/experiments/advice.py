@@ -68,7 +68,9 @@ def which_loss_when(
     rows.append(
         Advice(
             f"binary classification at about 1:{ratio} imbalance",
-            "cross-entropy first; focal loss only if it measurably helps",
+            "cross-entropy first; focal loss only if it measurably helps"
+            if best.mean - bce.mean < spread
+            else f"{best.label}",
             f"AP: BCE {bce.mean:.3f}, best {best.label} {best.mean:.3f}, {paper_text}"
             f"spread ±{spread:.3f}: {verdict}",
         )
@@ -79,17 +81,20 @@ def which_loss_when(
     rows.append(
         Advice(
             "box regression",
-            "CIoU (or DIoU / GIoU); never plain IoU loss for non-overlapping boxes",
+            f"{names[diou.ranking()[0]]} (lowest final error here); not plain IoU loss, which "
+            "cannot move boxes that do not overlap their target",
             f"final total error ({diou.cases:,} cases, {diou.gradient} gradients): {order}; "
             f"IoU {final.get('iou', float('nan')):.3g}",
         )
     )
     soft, ctr = embedding.get("softmax"), embedding.get("softmax + centre")
     arc = embedding.get("ArcFace")
+    tight = min(embedding.stats, key=lambda s: s.distance_ratio)
+    wide = max(embedding.stats, key=lambda s: s.angular_margin)
     rows.append(
         Advice(
             "embeddings for retrieval or verification (compact, separated classes)",
-            "softmax + centre loss, or an angular-margin loss (ArcFace)",
+            f"{tight.method} for compact classes, {wide.method} for angular separation",
             f"intra/inter distance ratio: softmax {soft.distance_ratio:.3f}, + centre "
             f"{ctr.distance_ratio:.3f}; angular margin: softmax {soft.angular_margin:.1f}°, "
             f"ArcFace {arc.angular_margin:.1f}°",

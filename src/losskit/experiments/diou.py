@@ -76,6 +76,7 @@ PAPER_CLAIM = (
 _ASPECTS = (1 / 4, 1 / 3, 1 / 2, 1.0, 2.0, 3.0, 4.0)
 _SCALES = (0.5, 0.67, 0.75, 1.0, 1.33, 1.5, 2.0)
 _FOUR_OVER_PI2 = 4.0 / math.pi**2
+_NAMES = {"iou": "IoU", "giou": "GIoU", "diou": "DIoU", "ciou": "CIoU"}
 _LOSS_FNS: dict[str, Callable[..., Tensor]] = {
     "iou": iou_loss,
     "giou": generalized_box_iou_loss,
@@ -153,7 +154,7 @@ class DIoUResult:
                 Claim(
                     "CIoU ends lowest",
                     self.ranking()[0] == "ciou",
-                    "final: " + ", ".join(f"{n} {v[-1]:.4g}" for n, v in e.items()),
+                    "final: " + ", ".join(f"{_NAMES[n]} {v[-1]:.4g}" for n, v in e.items()),
                 )
             )
         return out

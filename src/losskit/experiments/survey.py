@@ -151,7 +151,12 @@ OUTLIER_LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
 
 
 def outlier_fit(
-    n: int = 200, *, steps: int = 1000, seed: int = 0, log_every: int = 5
+    n: int = 200,
+    *,
+    steps: int = 1000,
+    seed: int = 0,
+    log_every: int = 5,
+    progress: Callable[[int], object] | None = None,
 ) -> OutlierResult:
     r"""Fit a constant and a linear model to :func:`outlier_data` under MSE, MAE, Huber and
     log-cosh by full-batch gradient descent from zero.
@@ -159,7 +164,8 @@ def outlier_fit(
     The step size decays geometrically from :math:`\eta_0` to :math:`10^{-3}` over ``steps``:
     :math:`\eta_0 = 0.4` for MSE (its gradient grows with the error) and :math:`\eta_0 = 5`
     for the losses with bounded gradients (MAE, Huber, log-cosh), which otherwise would not
-    cover the distance of 150 from the start.
+    cover the distance of 150 from the start. ``progress`` is called with ``1`` after each of
+    the eight fits.
 
     Example:
         >>> r = outlier_fit()
@@ -187,4 +193,6 @@ def outlier_fit(
                 slope_v = float(params[0]) if model == "linear" else 0.0
                 mean_pred = float((params[1] + slope_v * x).mean())
             fits.append(OutlierFit(name, model, mean_pred, slope_v, tuple(curve)))
+            if progress is not None:
+                progress(1)
     return OutlierResult(float(y.mean()), float(y.median()), tuple(fits))
