@@ -1,8 +1,8 @@
 """The test specs of every catalogued loss: sample inputs, error table, reference, flags.
 
 The contract tests (``tests/contract``) run every registered loss through the shared checks, and
-the command line lists, plots and benchmarks what is registered here. A loss that is not in the
-registry is not part of losskit.
+the benchmarks use the references registered here. The 1-D curves that ``losskit plot`` and the
+report draw are product data and live in :mod:`losskit.experiments.curves`.
 
 These specs are test-only data (as torch keeps ``SampleInput``/``ErrorInput`` in
 ``torch.testing._internal``): they live in the test tree, keyed by the catalogue's names
@@ -118,8 +118,6 @@ class LossSpec:
         module_args: the positional arguments of the module's ``forward`` for a sample; by
             default ``sample.args`` (a parametric module owns what its functional takes
             explicitly, e.g. ``lambda s: s.args[:2]`` when the weight is the third argument).
-        curve: for plots: ``x -> (input, target)`` turning a 1-D sweep of the prediction (or of
-            the error) into a call; ``None`` when a 1-D curve makes no sense.
         summary: one line for ``losskit list``.
     """
 
@@ -140,7 +138,6 @@ class LossSpec:
     low_precision: bool = True
     make_module: Callable[[Sample, str], tuple[nn.Module, Sample]] | None = None
     module_args: Callable[[Sample], tuple[Any, ...]] | None = None
-    curve: Callable[[Tensor], tuple[Tensor, Tensor]] | None = None
     summary: str = ""
 
     def forward_args(self, sample: Sample) -> tuple[Any, ...]:

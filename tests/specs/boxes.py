@@ -34,12 +34,6 @@ def _box_sampler() -> SampleFn:
     return sample
 
 
-def _shifted_box(x: Tensor) -> tuple[Tensor, Tensor]:
-    """A unit box slid horizontally by ``x`` against the unit box at the origin."""
-    zeros, ones = torch.zeros_like(x), torch.ones_like(x)
-    return torch.stack([x, zeros, x + 1, ones], -1), torch.stack([zeros, zeros, ones, ones], -1)
-
-
 # Independent elementwise formulas (the textbook definitions, written out per coordinate).
 
 
@@ -147,7 +141,6 @@ def _spec(
         reference_name=f"elementwise formula of {name} (torchvision's)",
         grad_args=(0, 1),
         gradcheck=gradcheck,
-        curve=_shifted_box,
         summary=summary,
     )
 

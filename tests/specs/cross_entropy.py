@@ -212,7 +212,6 @@ register(
         ],
         reference=_ref_sigmoid,
         reference_name="-(p z log sigmoid(x) + (1 - z) log sigmoid(-x)), z = y(1-ls) + ls/2",
-        curve=lambda x: (x, torch.ones_like(x)),
         summary="Binary cross-entropy on logits; pos_weight, TF label smoothing toward 0.5.",
     ),
     LossSpec(
@@ -232,7 +231,6 @@ register(
         ],
         reference=_ref_bce,
         reference_name="-(y max(log p, -100) + (1 - y) max(log(1 - p), -100))",
-        curve=lambda x: (torch.sigmoid(x), torch.ones_like(x)),
         summary="Binary cross-entropy on probabilities (torch's, logs clamped at -100).",
     ),
     LossSpec(
@@ -258,7 +256,6 @@ register(
         ],
         reference=_ref_balanced,
         reference_name="HED: -(b y log sigmoid(x) + (1 - b)(1 - y) log sigmoid(-x)), b=|Y-|/|Y|",
-        curve=None,
         summary="HED class-balanced sigmoid cross-entropy (per-sample beta = |Y-|/|Y|).",
     ),
     LossSpec(
@@ -287,10 +284,6 @@ register(
         ],
         reference=_ref_softmax,
         reference_name="-sum_c w_c z_c log_softmax(x)_c, z = y(1-ls) + ls/C",
-        curve=lambda x: (
-            torch.stack([x, torch.zeros_like(x)], 1),
-            torch.stack([torch.ones_like(x), torch.zeros_like(x)], 1),
-        ),
         summary="Softmax cross-entropy with a target distribution (one-hot or soft).",
     ),
     LossSpec(
@@ -333,10 +326,6 @@ register(
         ],
         reference=_ref_sparse,
         reference_name="one-hot softmax cross-entropy, 0 at ignore_index",
-        curve=lambda x: (
-            torch.stack([x, torch.zeros_like(x)], 1),
-            torch.zeros(x.shape, dtype=torch.long, device=x.device),
-        ),
         summary="Softmax cross-entropy with integer labels (torch's cross_entropy).",
     ),
 )

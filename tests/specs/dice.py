@@ -217,12 +217,6 @@ def _errors(fn: str, **opts: Any) -> list[ErrorCase]:
     ]
 
 
-def _curve(x: Tensor) -> tuple[Tensor, Tensor]:
-    """One-element binary samples: the loss of predicting sigmoid(x) for a positive pixel."""
-    p = torch.sigmoid(x).unsqueeze(-1)
-    return p, torch.ones_like(p)
-
-
 _MC_OPTIONS = {"mode": "multiclass", "from_logits": True, "ignore_index": 255}
 _BIN_OPTIONS = {"mode": "binary", "squared": True, "smooth": 1.0}
 _ML_OPTIONS = {"mode": "multilabel", "from_logits": True, "alpha": 0.3, "beta": 0.7}
@@ -237,7 +231,6 @@ register(
         errors=_errors("dice_loss"),
         reference=_reference("dice"),
         reference_name="soft Dice from one-hot sums (textbook formula)",
-        curve=_curve,
         summary="Dice loss 1 - (2I + s)/(|X| + |Y| + s + eps); binary, multiclass, multilabel.",
     ),
     LossSpec(
@@ -249,7 +242,6 @@ register(
         errors=_errors("jaccard_loss"),
         reference=_reference("jaccard"),
         reference_name="soft IoU from sums (textbook formula)",
-        curve=_curve,
         summary="Jaccard (soft IoU) loss 1 - (I + s)/(|X| + |Y| - I + s + eps).",
     ),
     LossSpec(
@@ -261,7 +253,6 @@ register(
         errors=_errors("tversky_loss"),
         reference=_reference("tversky"),
         reference_name="Tversky index from TP/FP/FN sums (Salehi et al. 2017)",
-        curve=_curve,
         summary="Tversky loss 1 - (I + s)/(I + alpha FP + beta FN + s + eps).",
     ),
 )

@@ -131,12 +131,6 @@ _errors = [
 ]
 
 
-def _curve(x: Tensor) -> tuple[Tensor, Tensor]:
-    """Logit of class 0 against class 1 swept, target (0.5, 0.5)."""
-    logits = torch.stack([x, torch.zeros_like(x)], -1)
-    return logits, torch.full_like(logits, 0.5)
-
-
 register(
     LossSpec(
         name="kl_divergence",
@@ -149,7 +143,6 @@ register(
         reference_name="torch.nn.functional.kl_div (log_target=True) summed along dim",
         reductions=KL_REDUCTIONS,
         grad_args=(0, 1),
-        curve=_curve,
         summary="KL(target || input) along dim; logits, log-probs or probs; distributions too.",
     ),
 )

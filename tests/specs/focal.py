@@ -109,7 +109,6 @@ register(
         ],
         reference=_ref_sigmoid,
         reference_name="torchvision.ops.sigmoid_focal_loss formula",
-        curve=lambda x: (x, torch.ones_like(x)),
         summary="Sigmoid focal loss (RetinaNet): alpha-balanced, (1 - p_t)^gamma-modulated BCE.",
     ),
     LossSpec(
@@ -169,10 +168,6 @@ register(
         ],
         reference=_ref_softmax,
         reference_name="-alpha_y (1 - p_y)^gamma log p_y, 0 at ignore_index",
-        curve=lambda x: (
-            torch.stack([x, torch.zeros_like(x)], 1),
-            torch.zeros(x.shape, dtype=torch.long, device=x.device),
-        ),
         summary="Multi-class focal loss on softmax probabilities, integer labels.",
     ),
 )

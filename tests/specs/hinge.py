@@ -198,7 +198,6 @@ register(
         reference=_hinge_ref,
         reference_name="max(0, 1 - t x) with t = sign of the label (0 -> -1)",
         twice_differentiable=False,
-        curve=lambda x: (x, torch.ones_like(x)),
         summary="Binary hinge max(0, m - t x); labels {0, 1} (as TensorFlow) or {-1, 1}.",
     ),
     LossSpec(
@@ -210,7 +209,6 @@ register(
         errors=_binary_errors("squared_hinge_loss"),
         reference=lambda x, y, **opts: _hinge_ref(x, y, **opts) ** 2,
         reference_name="max(0, 1 - t x)^2 with t = sign of the label (0 -> -1)",
-        curve=lambda x: (x, torch.ones_like(x)),
         summary="Squared binary hinge max(0, m - t x)^2 (Keras squared_hinge).",
     ),
     LossSpec(
@@ -224,7 +222,6 @@ register(
         reference_name="max_j (m [j != y] + x_j) - x_y (Crammer-Singer); "
         "C * torch.nn.functional.multi_margin_loss (Weston-Watkins)",
         twice_differentiable=False,
-        curve=lambda x: (torch.stack([x, torch.zeros_like(x)], -1), torch.zeros_like(x).long()),
         summary="Multiclass hinge: Crammer-Singer (default) or Weston-Watkins.",
     ),
 )

@@ -13,15 +13,6 @@ from ._common import pair_sampler, pointwise_errors
 from ._spec import ErrorCase, LossSpec, Sample, register
 
 
-def _against_zero(x: Tensor) -> tuple[Tensor, Tensor]:
-    return x, torch.zeros_like(x)
-
-
-def _sweep_rows(x: Tensor) -> tuple[Tensor, Tensor]:
-    """A 1-D error sweep as one-element vectors, for the losses that reduce along ``dim``."""
-    return x.unsqueeze(-1), torch.zeros_like(x).unsqueeze(-1)
-
-
 def _quantile_ref(x: Tensor, y: Tensor, *, q: float) -> Tensor:
     e = y - x
     return torch.where(e >= 0, q * e, (q - 1) * e)
@@ -48,7 +39,6 @@ register(
         errors=pointwise_errors("mse_loss"),
         reference=lambda x, y: tF.mse_loss(x, y, reduction="none"),
         reference_name="torch.nn.functional.mse_loss",
-        curve=_against_zero,
         summary="Mean squared error (x - y)^2.",
     ),
     LossSpec(
@@ -61,7 +51,6 @@ register(
         reference=lambda x, y: tF.l1_loss(x, y, reduction="none"),
         reference_name="torch.nn.functional.l1_loss",
         twice_differentiable=False,
-        curve=_against_zero,
         summary="Mean absolute error |x - y| (PyTorch's l1_loss).",
     ),
     LossSpec(
@@ -74,7 +63,6 @@ register(
         reference=lambda x, y, dim=-1: (x - y).abs().sum(dim),
         reference_name="sum of |x - y| along dim",
         twice_differentiable=False,
-        curve=_sweep_rows,
         summary="L1 (Manhattan) distance of the error along dim.",
     ),
     LossSpec(
@@ -86,7 +74,6 @@ register(
         errors=pointwise_errors("l2_loss"),
         reference=lambda x, y, dim=-1: (x - y).pow(2).sum(dim).sqrt(),
         reference_name="sqrt of the sum of (x - y)^2 along dim",
-        curve=_sweep_rows,
         summary="L2 (Euclidean) distance of the error along dim.",
     ),
     LossSpec(
@@ -106,7 +93,6 @@ register(
         ],
         reference=lambda x, y, delta=1.0: tF.huber_loss(x, y, reduction="none", delta=delta),
         reference_name="torch.nn.functional.huber_loss",
-        curve=_against_zero,
         summary="Huber loss: quadratic within delta, linear beyond.",
     ),
     LossSpec(
@@ -126,7 +112,6 @@ register(
         ],
         reference=lambda x, y, beta=1.0: tF.smooth_l1_loss(x, y, reduction="none", beta=beta),
         reference_name="torch.nn.functional.smooth_l1_loss",
-        curve=_against_zero,
         summary="Smooth L1 (Fast R-CNN): Huber divided by beta.",
     ),
     LossSpec(
@@ -138,7 +123,6 @@ register(
         errors=pointwise_errors("log_cosh_loss"),
         reference=lambda x, y: torch.log(torch.cosh(x - y)),
         reference_name="log(cosh(x - y))",
-        curve=_against_zero,
         summary="log(cosh(x - y)), overflow-free.",
     ),
     LossSpec(
@@ -159,7 +143,6 @@ register(
         reference=_quantile_ref,
         reference_name="pinball loss max(q e, (q - 1) e)",
         twice_differentiable=False,
-        curve=_against_zero,
         summary="Quantile (pinball) loss.",
     ),
     LossSpec(
@@ -175,7 +158,6 @@ register(
         ],
         reference=lambda x, y: (torch.log(1 + x) - torch.log(1 + y)) ** 2,
         reference_name="(log(1 + x) - log(1 + y))^2",
-        curve=lambda x: (x.clamp_min(-0.99), torch.zeros_like(x)),
         summary="Mean squared logarithmic error.",
     ),
     LossSpec(
@@ -188,7 +170,6 @@ register(
         reference=lambda x, y, eps=1e-7: 100 * (x - y).abs() / y.abs().clamp_min(eps),
         reference_name="100 |x - y| / max(|y|, eps)",
         twice_differentiable=False,
-        curve=lambda x: (x + 1.0, torch.ones_like(x)),
         summary="Mean absolute percentage error (percent).",
     ),
     LossSpec(
@@ -206,7 +187,6 @@ register(
         ],
         reference=lambda x, y: torch.exp(x) - y * x,
         reference_name="exp(x) - y x",
-        curve=lambda x: (x, torch.full_like(x, 2.0)),
         summary="Poisson negative log-likelihood (log-rate input by default).",
     ),
     LossSpec(
@@ -218,10 +198,6 @@ register(
         errors=pointwise_errors("cosine_similarity_loss"),
         reference=lambda x, y, dim=-1, eps=1e-8: 1 - tF.cosine_similarity(x, y, dim=dim, eps=eps),
         reference_name="1 - torch.nn.functional.cosine_similarity",
-        curve=lambda t: (
-            torch.stack([torch.cos(t), torch.sin(t)], -1),
-            torch.stack([torch.ones_like(t), torch.zeros_like(t)], -1),
-        ),
         summary="1 - cosine similarity along dim.",
     ),
 )

@@ -8,11 +8,15 @@ from typing import Any
 
 from .. import catalogue
 
+NAME = "list"
 
-def add_list_command(sub: Any) -> None:
+
+def register(sub: Any) -> None:
     """Register ``losskit list`` on the sub-parser collection ``sub``."""
     p: argparse.ArgumentParser = sub.add_parser(
-        "list", help="list what losskit provides (losses, ops, decoders, ...)"
+        NAME,
+        help="list what losskit provides (losses, ops, decoders, ...)",
+        description="Every catalogued callable with its kind, family, module twin and summary.",
     )
     p.add_argument("--kind", choices=catalogue.KINDS, help="only this kind")
     p.add_argument("--family", choices=catalogue.FAMILIES, help="only this family")
