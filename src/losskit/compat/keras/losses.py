@@ -481,9 +481,9 @@ def binary_crossentropy(
         if label_smoothing:
             y = y * (1.0 - label_smoothing) + 0.5 * label_smoothing
         if from_logits:
-            loss = F.sigmoid_cross_entropy(p, y, reduction="none")
+            loss = F.sigmoid_cross_entropy(p, y, reduction="none", validate=False)
         else:
-            loss = F.binary_cross_entropy(_clip(p), y, reduction="none")
+            loss = F.binary_cross_entropy(_clip(p), y, reduction="none", validate=False)
         return _mean_last(loss, axis)
 
 
@@ -535,7 +535,7 @@ def binary_focal_crossentropy(
             y = y * (1.0 - label_smoothing) + 0.5 * label_smoothing
         if from_logits:
             p = torch.sigmoid(p)
-        bce = F.binary_cross_entropy(_clip(p), y, reduction="none")
+        bce = F.binary_cross_entropy(_clip(p), y, reduction="none", validate=False)
         p_t = y * p + (1 - y) * (1 - p)
         loss = (1.0 - p_t).pow(gamma) * bce
         if apply_class_balancing:
@@ -590,7 +590,7 @@ def categorical_crossentropy(
             raise fail(fn, "y_true and y_pred must be at least rank 1, got rank 0")
         y = _smooth_categorical(y, label_smoothing)
         if from_logits:
-            return F.softmax_cross_entropy(p, y, dim=axis, reduction="none")
+            return F.softmax_cross_entropy(p, y, dim=axis, reduction="none", validate=False)
         return -(y * torch.log(_normalised_clipped(p, axis))).sum(dim=axis)
 
 
@@ -789,6 +789,7 @@ def kl_divergence(y_true: Any, y_pred: Any) -> Tensor:
             input_kind="probs",
             target_kind="probs",
             reduction="none",
+            validate=False,  # Keras clips, it does not check that rows sum to 1
         )
 
 

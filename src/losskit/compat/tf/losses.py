@@ -475,7 +475,9 @@ def sigmoid_cross_entropy(
     """
     fn = _P + "sigmoid_cross_entropy"
     y, x = _pair(fn, multi_class_labels, logits, ("multi_class_labels", "logits"))
-    losses = F.sigmoid_cross_entropy(x, y, label_smoothing=label_smoothing, reduction="none")
+    losses = F.sigmoid_cross_entropy(
+        x, y, label_smoothing=label_smoothing, reduction="none", validate=False
+    )
     return _reduce(fn, losses, weights, reduction, "multi_class_labels")
 
 
@@ -528,7 +530,7 @@ def softmax_cross_entropy(
     if x.dim() == 0:
         raise fail(fn, "logits must have a class dimension, got a 0-dim tensor")
     losses = F.softmax_cross_entropy(
-        x, y, dim=-1, label_smoothing=label_smoothing, reduction="none"
+        x, y, dim=-1, label_smoothing=label_smoothing, reduction="none", validate=False
     )
     return _reduce(fn, losses, weights, reduction, "losses")
 

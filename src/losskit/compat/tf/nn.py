@@ -81,7 +81,7 @@ def sigmoid_cross_entropy_with_logits(
     """
     fn = _P + "sigmoid_cross_entropy_with_logits"
     y, x = _same_shape_pair(fn, labels, logits)
-    return F.sigmoid_cross_entropy(x, y, reduction="none")
+    return F.sigmoid_cross_entropy(x, y, reduction="none", validate=False)
 
 
 @speaks_as(_P + "weighted_cross_entropy_with_logits", input="logits", target="labels")
@@ -130,7 +130,7 @@ def weighted_cross_entropy_with_logits(
         raise fail(fn, "pos_weight must be given (a number or a tensor), got None")
     y, x = _same_shape_pair(fn, labels, logits)
     q = as_float(pos_weight, "pos_weight", fn, x.dtype, x.device)
-    return F.sigmoid_cross_entropy(x, y, pos_weight=q, reduction="none")
+    return F.sigmoid_cross_entropy(x, y, pos_weight=q, reduction="none", validate=False)
 
 
 @speaks_as(_P + "softmax_cross_entropy_with_logits", input="logits", target="labels")
@@ -181,7 +181,7 @@ def softmax_cross_entropy_with_logits(
     d = dim if axis is None else axis
     if x.dim() == 0:
         raise fail(fn, "logits must have a class dimension, got a 0-dim tensor")
-    return F.softmax_cross_entropy(x, y.detach(), dim=d, reduction="none")
+    return F.softmax_cross_entropy(x, y.detach(), dim=d, reduction="none", validate=False)
 
 
 @speaks_as(_P + "sparse_softmax_cross_entropy_with_logits", input="logits", target="labels")
