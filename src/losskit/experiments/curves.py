@@ -40,7 +40,7 @@ __all__ = [
     "get_curve",
 ]
 
-_NOT_OPTIONS = frozenset({"weight", "reduction", "validate", "dim"})
+_NOT_OPTIONS = frozenset({"weight", "reduction", "validate", "dim", "process_group"})
 
 
 @dataclass(frozen=True)
