@@ -1,0 +1,561 @@
+r"""Cross-entropy of a linear layer's output, computed in chunks of tokens.
+
+A language model's last step is ``logits = hidden @ weight.T + bias`` followed by a softmax
+cross-entropy over the vocabulary. Written as ``F.cross_entropy(F.linear(hidden, weight, bias),
+target)`` it materialises the (tokens × vocabulary) logits, a log-softmax of the same size saved
+for backward and a gradient of the same size again: at 4,096 tokens and 128,000 classes that is
+three 2 GiB float32 tensors. :func:`linear_cross_entropy` computes the same loss and the same
+gradients for ``hidden``, ``weight`` and ``bias`` a chunk of tokens at a time, so that only one
+(chunk × vocabulary) block of logits exists at once, in the forward and in the backward pass.
+
+How the gradient is formed (the loss of token :math:`i` with logits :math:`s_i`, after softcapping,
+see :func:`linear_cross_entropy`):
+
+.. math::
+
+    \frac{\partial \ell_i}{\partial s_{ij}} = p_{ij}\,(1 + 2 z \operatorname{lse}_i)
+        - (1 - \epsilon)\,[j = y_i] - \frac{\epsilon}{V},
+    \qquad p_{ij} = e^{s_{ij} - \operatorname{lse}_i},
+
+times the softcap's derivative :math:`1 - (s_{ij}/c)^2` and the upstream gradient of the token;
+then :math:`\partial h = \partial s\,W`, :math:`\partial W = \partial s^\top h`,
+:math:`\partial b = \sum_i \partial s_i`, accumulated chunk by chunk.
+
+* ``reduction="mean"`` or ``"sum"`` with gradients required: the loss is a scalar, so its upstream
+  gradient is one number and the gradient is linear in it. The forward pass computes the
+  gradients for an upstream gradient of 1 in the same sweep over the chunks as the loss (one
+  matrix product for the logits, two for the gradients: as many as the unfused path), keeps
+  ``dh``, ``dW``, ``db`` (the size of the inputs, never of the logits) and the backward pass
+  scales them. Such a graph can be backpropagated once: a second ``backward`` through it (after
+  ``retain_graph=True``) raises torch's "modified by an inplace operation" error.
+* ``reduction="none"`` (any upstream gradient, non-uniform included), or no gradient required: the
+  forward pass keeps only the per-token statistics (log-sum-exp), and the backward pass
+  recomputes each chunk's logits from ``hidden`` and ``weight``.
+
+Half and bfloat16 inputs compute in float32 (the weight is upcast once, the hidden states chunk by
+chunk); the loss is float32 and each gradient has its input's dtype. The vocabulary is not split:
+one chunk holds ``chunk_size × V`` logits, and the default chunk size keeps that near 16 Mi
+elements (64 MiB in float32).
+
+``torch.compile(fullgraph=True)``: compiles without graph breaks for static shapes (the chunk loop
+is unrolled, one block of operations per chunk; a very large token count gives a long graph). With
+``dynamic=True`` the number of chunks depends on a symbolic size and the loop cannot be unrolled.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from .._core.checks import (
+    check_floating,
+    check_index,
+    check_integer,
+    check_tensor,
+    fail,
+    shape_str,
+)
+from .._core.dtypes import compute_dtype
+from .._core.reduction import check_reduction
+
+__all__ = ["linear_cross_entropy"]
+
+_CHUNK_ELEMENTS = 1 << 24
+"""Logits per chunk that the default ``chunk_size`` aims at (64 MiB in float32)."""
+
+_MIN_CHUNK = 32
+"""Smallest default chunk: below it the matrix products lose their efficiency."""
+
+
+def default_chunk_size(tokens: int, vocab: int) -> int:
+    """The default number of tokens per chunk: about ``2**24 / vocab``, at least 32, at most
+    ``tokens`` (and at least 1).
+
+    Example:
+        >>> default_chunk_size(4096, 128_000), default_chunk_size(4096, 32_000)
+        (131, 524)
+    """
+    return max(1, min(tokens, max(_MIN_CHUNK, _CHUNK_ELEMENTS // max(vocab, 1))))
+
+
+# --------------------------------------------------------------------------------------------
+# the chunk kernels (shared with losskit.distributed.vocab_parallel)
+
+
+def chunk_logits(
+    h: Tensor, weight: Tensor, bias: Tensor | None, softcap: float | None
+) -> tuple[Tensor, Tensor | None]:
+    """The (capped) logits of one chunk, and ``tanh(z / c)`` when softcapping (else ``None``)."""
+    h = h.to(weight.dtype)
+    z = torch.mm(h, weight.t()) if bias is None else torch.addmm(bias, h, weight.t())
+    if softcap is None:
+        return z, None
+    th = z.div_(softcap).tanh_()
+    return th * softcap, th
+
+
+def stats_pass(
+    hidden: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    target: Tensor,
+    *,
+    softcap: float | None,
+    smoothing: bool,
+    chunk: int,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Per-token ``(lse, s_target, sum_j s_j)`` over this weight's classes, chunk by chunk.
+
+    ``target`` holds indices into ``weight``'s rows (any in-range index where the caller masks the
+    result); ``sum_j s_j`` is zeros unless ``smoothing``.
+    """
+    n = hidden.shape[0]
+    dtype = weight.dtype
+    if n == 0:
+        empty = hidden.new_zeros(0, dtype=dtype)
+        return empty, empty, empty
+    lses, picked, sums = [], [], []
+    for start in range(0, n, chunk):
+        s, _ = chunk_logits(hidden[start : start + chunk], weight, bias, softcap)
+        t = target[start : start + chunk]
+        picked.append(s.gather(1, t.unsqueeze(1)).squeeze(1))
+        sums.append(s.sum(1) if smoothing else s.new_zeros(s.shape[0]))
+        lses.append(torch.logsumexp(s, 1))
+    return torch.cat(lses), torch.cat(picked), torch.cat(sums)
+
+
+def _chunk_grad(
+    p: Tensor,
+    th: Tensor | None,
+    target: Tensor,
+    scale_p: Tensor,
+    scale_uniform: Tensor | None,
+    scale_target: Tensor,
+) -> Tensor:
+    """``p * scale_p - scale_uniform - scale_target [j = y]``, times ``1 - tanh^2`` (in place)."""
+    dz = p.mul_(scale_p.unsqueeze(1))
+    if scale_uniform is not None:
+        dz.sub_(scale_uniform.unsqueeze(1))
+    dz.scatter_add_(1, target.unsqueeze(1), scale_target.neg().unsqueeze(1).to(dz.dtype))
+    if th is not None:
+        dz.mul_(th.square_().neg_().add_(1.0))
+    return dz
+
+
+def _accumulate(
+    dz: Tensor,
+    h: Tensor,
+    weight: Tensor,
+    grad_weight: Tensor | None,
+    grad_bias: Tensor | None,
+    want_hidden: bool,
+) -> Tensor | None:
+    if grad_weight is not None:
+        grad_weight.addmm_(dz.t(), h.to(dz.dtype))
+    if grad_bias is not None:
+        grad_bias.add_(dz.sum(0))
+    return torch.mm(dz, weight) if want_hidden else None
+
+
+def grad_pass(
+    hidden: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    target: Tensor,
+    lse: Tensor,
+    scale_p: Tensor,
+    scale_uniform: Tensor | None,
+    scale_target: Tensor,
+    *,
+    softcap: float | None,
+    chunk: int,
+    needs: tuple[bool, bool, bool],
+) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
+    """Recompute each chunk's logits and accumulate ``(dh, dW, db)`` for the given per-token
+    coefficients (see :func:`_chunk_grad`); ``lse`` is each token's log-sum-exp."""
+    grad_weight = torch.zeros_like(weight) if needs[1] else None
+    grad_bias = torch.zeros_like(bias) if needs[2] and bias is not None else None
+    parts: list[Tensor] = []
+    for start in range(0, hidden.shape[0], chunk):
+        stop = start + chunk
+        h = hidden[start:stop]
+        s, th = chunk_logits(h, weight, bias, softcap)
+        p = s.sub_(lse[start:stop].unsqueeze(1)).exp_()
+        su = None if scale_uniform is None else scale_uniform[start:stop]
+        dz = _chunk_grad(p, th, target[start:stop], scale_p[start:stop], su, scale_target[start:stop])
+        dh = _accumulate(dz, h, weight, grad_weight, grad_bias, needs[0])
+        if dh is not None:
+            parts.append(dh)
+    grad_hidden = None
+    if needs[0]:
+        grad_hidden = torch.cat(parts) if parts else hidden.new_zeros(hidden.shape, dtype=weight.dtype)
+    return grad_hidden, grad_weight, grad_bias
+
+
+def fused_pass(
+    hidden: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    target: Tensor,
+    grad_token: Tensor,
+    *,
+    smoothing: float,
+    z_loss: float,
+    softcap: float | None,
+    chunk: int,
+    needs: tuple[bool, bool, bool],
+) -> tuple[tuple[Tensor, Tensor, Tensor], tuple[Tensor | None, Tensor | None, Tensor | None]]:
+    """One sweep: the per-token statistics of :func:`stats_pass` and the gradients for the
+    per-token upstream gradients ``grad_token`` (0 for ignored tokens)."""
+    n = hidden.shape[0]
+    vocab = weight.shape[0]
+    grad_weight = torch.zeros_like(weight) if needs[1] else None
+    grad_bias = torch.zeros_like(bias) if needs[2] and bias is not None else None
+    lses, picked, sums, parts = [], [], [], []
+    for start in range(0, n, chunk):
+        stop = start + chunk
+        h = hidden[start:stop]
+        t = target[start:stop]
+        s, th = chunk_logits(h, weight, bias, softcap)
+        picked.append(s.gather(1, t.unsqueeze(1)).squeeze(1))
+        sums.append(s.sum(1) if smoothing else s.new_zeros(s.shape[0]))
+        top = s.amax(1, keepdim=True)
+        e = s.sub_(top).exp_()
+        total = e.sum(1)
+        lse = top.squeeze(1) + total.log()
+        lses.append(lse)
+        p = e.div_(total.unsqueeze(1))
+        g = grad_token[start:stop]
+        scale_p = g * (1.0 + 2.0 * z_loss * lse) if z_loss else g
+        scale_uniform = g * (smoothing / vocab) if smoothing else None
+        dz = _chunk_grad(p, th, t, scale_p, scale_uniform, g * (1.0 - smoothing))
+        dh = _accumulate(dz, h, weight, grad_weight, grad_bias, needs[0])
+        if dh is not None:
+            parts.append(dh)
+    if n == 0:
+        empty = hidden.new_zeros(0, dtype=weight.dtype)
+        stats = (empty, empty, empty)
+    else:
+        stats = (torch.cat(lses), torch.cat(picked), torch.cat(sums))
+    grad_hidden = None
+    if needs[0]:
+        grad_hidden = torch.cat(parts) if parts else hidden.new_zeros(hidden.shape, dtype=weight.dtype)
+    return stats, (grad_hidden, grad_weight, grad_bias)
+
+
+def token_loss(
+    lse: Tensor,
+    picked: Tensor,
+    sums: Tensor,
+    valid: Tensor,
+    *,
+    vocab: int,
+    smoothing: float,
+    z_loss: float,
+) -> Tensor:
+    """``lse - (1 - eps) s_y - eps/V sum_j s_j + z lse^2``, 0 for ignored tokens."""
+    loss = lse - (1.0 - smoothing) * picked
+    if smoothing:
+        loss = loss - (smoothing / vocab) * sums
+    if z_loss:
+        loss = loss + z_loss * lse.square()
+    return torch.where(valid, loss, torch.zeros_like(loss))
+
+
+def token_scale(valid: Tensor, count: Tensor, reduction: str, dtype: torch.dtype) -> Tensor:
+    """Each token's upstream gradient for a scalar upstream gradient of 1: ``valid / count``
+    (``"mean"``, 0 everywhere when nothing is counted) or ``valid`` (``"sum"``)."""
+    weight = valid.to(dtype)
+    if reduction == "mean":
+        weight = weight / count.clamp_min(1).to(dtype)
+    return weight
+
+
+def reduce_tokens(loss: Tensor, count: Tensor, reduction: str) -> Tensor:
+    """``"none"``: as is; ``"sum"``; ``"mean"``: divided by the counted tokens (0 for none)."""
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    if reduction == "sum":
+        return total
+    return total / count.clamp_min(1).to(total.dtype)
+
+
+# --------------------------------------------------------------------------------------------
+# the autograd function
+
+
+class _LinearCrossEntropy(torch.autograd.Function):
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: torch.autograd.function.FunctionCtx,
+        hidden: Tensor,
+        weight: Tensor,
+        bias: Tensor | None,
+        target: Tensor,
+        ignore_index: int,
+        smoothing: float,
+        z_loss: float,
+        softcap: float | None,
+        reduction: str,
+        chunk: int,
+        fused: bool,
+        needs: tuple[bool, bool, bool],
+    ) -> Tensor:
+        dtype = compute_dtype(hidden, weight, bias)
+        w = weight.to(dtype)
+        b = None if bias is None else bias.to(dtype)
+        vocab = w.shape[0]
+        valid = target != ignore_index
+        labels = torch.where(valid, target, torch.zeros_like(target))
+        count = valid.sum()
+        if fused:
+            grad_token = token_scale(valid, count, reduction, dtype)
+            stats, grads = fused_pass(
+                hidden,
+                w,
+                b,
+                labels,
+                grad_token,
+                smoothing=smoothing,
+                z_loss=z_loss,
+                softcap=softcap,
+                chunk=chunk,
+                needs=needs,
+            )
+            lse, picked, sums = stats
+            kept = [g if g is not None else torch.zeros(0) for g in grads]
+            ctx.save_for_backward(*kept)
+        else:
+            lse, picked, sums = stats_pass(
+                hidden, w, b, labels, softcap=softcap, smoothing=bool(smoothing), chunk=chunk
+            )
+            ctx.save_for_backward(hidden, weight, bias, labels, valid, lse, count)
+        ctx.fused = fused
+        ctx.options = (smoothing, z_loss, softcap, reduction, chunk, needs, dtype)
+        ctx.dtypes = (hidden.dtype, weight.dtype, None if bias is None else bias.dtype)
+        loss = token_loss(
+            lse, picked, sums, valid, vocab=vocab, smoothing=smoothing, z_loss=z_loss
+        )
+        return reduce_tokens(loss, count, reduction)
+
+    @staticmethod
+    def backward(  # type: ignore[override]
+        ctx: torch.autograd.function.FunctionCtx, grad_output: Tensor
+    ) -> tuple[Tensor | None, ...]:
+        smoothing, z_loss, softcap, reduction, chunk, needs, dtype = ctx.options  # type: ignore[attr-defined]
+        dtypes = ctx.dtypes  # type: ignore[attr-defined]
+        tail = (None,) * 9
+        if ctx.fused:  # type: ignore[attr-defined]
+            saved = ctx.saved_tensors  # type: ignore[attr-defined]
+            g = grad_output.to(dtype)
+            out = tuple(
+                t.mul_(g).to(d) if need and d is not None else None
+                for t, need, d in zip(saved, needs, dtypes, strict=True)
+            )
+            return (*out[:3], None, *tail[:-1])
+        hidden, weight, bias, labels, valid, lse, count = ctx.saved_tensors  # type: ignore[attr-defined]
+        w = weight.to(dtype)
+        b = None if bias is None else bias.to(dtype)
+        g = grad_output.to(dtype)
+        if reduction == "none":
+            grad_token = torch.where(valid, g, torch.zeros_like(g))
+        else:
+            grad_token = token_scale(valid, count, reduction, dtype) * g
+        scale_p = grad_token * (1.0 + 2.0 * z_loss * lse) if z_loss else grad_token
+        scale_uniform = grad_token * (smoothing / w.shape[0]) if smoothing else None
+        grads = grad_pass(
+            hidden,
+            w,
+            b,
+            labels,
+            lse,
+            scale_p,
+            scale_uniform,
+            grad_token * (1.0 - smoothing),
+            softcap=softcap,
+            chunk=chunk,
+            needs=(needs[0], needs[1], needs[2] and bias is not None),
+        )
+        out = tuple(
+            None if t is None or d is None else t.to(d) for t, d in zip(grads, dtypes, strict=True)
+        )
+        return (*out[:3], None, *tail[:-1])
+
+
+# --------------------------------------------------------------------------------------------
+# checks
+
+
+def check_options(
+    fn: str,
+    label_smoothing: float,
+    z_loss: float,
+    softcap: float | None,
+    chunk_size: int | None,
+) -> tuple[float, float, float | None]:
+    """Static checks of the options shared with the vocabulary-parallel functions."""
+    for name, value in (("label_smoothing", label_smoothing), ("z_loss", z_loss)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise fail(fn, f"{name} must be a float, got {type(value).__name__}", TypeError)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise fail(fn, f"label_smoothing must lie in [0, 1], got {label_smoothing!r}")
+    if not z_loss >= 0.0:
+        raise fail(fn, f"z_loss must be >= 0, got {z_loss!r}")
+    if softcap is not None:
+        if isinstance(softcap, bool) or not isinstance(softcap, (int, float)):
+            raise fail(fn, f"softcap must be a float or None, got {type(softcap).__name__}", TypeError)
+        if not softcap > 0.0:
+            raise fail(fn, f"softcap must be > 0 or None, got {softcap!r}")
+        softcap = float(softcap)
+    if chunk_size is not None and (
+        isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
+    ):
+        raise fail(fn, f"chunk_size must be a positive int or None, got {chunk_size!r}")
+    return float(label_smoothing), float(z_loss), softcap
+
+
+def check_linear_inputs(
+    fn: str,
+    hidden: Tensor,
+    weight: Tensor,
+    target: Tensor,
+    bias: Tensor | None,
+    weight_name: str = "weight",
+) -> None:
+    """Shapes and dtypes of ``hidden [*, H]``, ``weight [V, H]``, ``bias [V]``, ``target [*]``."""
+    check_floating(fn, "hidden", hidden)
+    check_floating(fn, weight_name, weight)
+    check_tensor(fn, "target", target)
+    check_integer(fn, "target", target, hint="target holds class indices")
+    if hidden.dim() < 1:
+        raise fail(fn, "hidden must have a feature dimension [*, H], got a 0-dim tensor")
+    if weight.dim() != 2 or weight.shape[1] != hidden.shape[-1]:
+        raise fail(
+            fn,
+            f"{weight_name} must have shape (V, {hidden.shape[-1]}) for hidden of shape "
+            f"{shape_str(hidden.shape)}, got {shape_str(weight.shape)}",
+        )
+    if target.shape != hidden.shape[:-1]:
+        raise fail(
+            fn,
+            f"target must have hidden's shape without its last dimension, "
+            f"{shape_str(hidden.shape[:-1])}, got {shape_str(target.shape)}",
+        )
+    if bias is not None:
+        check_floating(fn, "bias", bias)
+        if bias.shape != weight.shape[:1]:
+            raise fail(
+                fn,
+                f"bias must have shape ({weight.shape[0]},) (one per row of {weight_name}), got "
+                f"{shape_str(bias.shape)}",
+            )
+
+
+# --------------------------------------------------------------------------------------------
+# public
+
+
+def linear_cross_entropy(
+    hidden: Tensor,
+    weight: Tensor,
+    target: Tensor,
+    *,
+    bias: Tensor | None = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+    z_loss: float = 0.0,
+    softcap: float | None = None,
+    reduction: str = "mean",
+    chunk_size: int | None = None,
+    validate: bool | None = None,
+) -> Tensor:
+    r"""Cross-entropy of ``hidden @ weight.T + bias`` against class indices, never holding the
+    (tokens × vocabulary) logits.
+
+    With logits :math:`z_i = W h_i + b` over :math:`V` classes, optionally softcapped,
+    :math:`s_i = c \tanh(z_i / c)` (Gemma 2), and :math:`\operatorname{lse}_i = \log \sum_j
+    e^{s_{ij}}`:
+
+    .. math::
+
+        \ell_i = (1 - \epsilon)\,(\operatorname{lse}_i - s_{i y_i})
+                 + \frac{\epsilon}{V} \sum_{j=1}^{V} (\operatorname{lse}_i - s_{ij})
+                 + z\,\operatorname{lse}_i^2
+
+    and :math:`\ell_i = 0` where :math:`y_i` is ``ignore_index`` (ignored tokens are excluded from
+    every term: the target, the smoothing and the z-loss). Without ``z_loss`` and ``softcap``
+    this equals ``F.cross_entropy(F.linear(hidden, weight, bias), target,
+    ignore_index=ignore_index, label_smoothing=label_smoothing)``, values and gradients, under
+    every reduction; ``"mean"`` divides by the number of counted tokens and is 0 (gradients 0)
+    when every token is ignored, where torch gives NaN. The z-loss is PaLM's auxiliary
+    :math:`z \log^2 Z` (Chowdhery et al. 2022).
+
+    The tokens are processed ``chunk_size`` at a time, in the forward and the backward pass, so
+    memory beyond the inputs and their gradients is about ``chunk_size × V`` logits (see the
+    module notes for how the gradient is formed and for ``torch.compile``).
+
+    Args:
+        hidden: hidden states ``[*, H]``, floating.
+        weight: the output projection ``[V, H]`` (``nn.Linear(H, V).weight``), floating.
+        target: class indices ``[*]`` (``hidden``'s shape without its last dimension), integer.
+        bias: optional ``[V]``.
+        ignore_index: target value that contributes nothing and is not counted by ``"mean"``.
+        label_smoothing: :math:`\epsilon \in [0, 1]`, spread over the full vocabulary as
+            ``F.cross_entropy`` does.
+        z_loss: :math:`z \ge 0`, the weight of :math:`\operatorname{lse}^2`.
+        softcap: :math:`c > 0`: logits become :math:`c \tanh(z / c)` before the softmax;
+            ``None`` for none.
+        reduction: ``"none" | "mean" | "sum"``.
+        chunk_size: tokens per chunk; ``None`` picks about :math:`2^{24} / V` (at least 32).
+        validate: check that targets lie in ``[0, V)`` or equal ``ignore_index``; ``None``
+            follows :func:`losskit.set_validation`.
+
+    Returns:
+        ``target``'s shape for ``"none"``, else a scalar; float32 for half/bfloat16 inputs.
+
+    Raises:
+        ValueError: shapes that do not fit, targets out of range, options out of range, unknown
+            reduction.
+        TypeError: ``hidden``, ``weight`` or ``bias`` not floating, ``target`` not integer.
+
+    Example:
+        >>> import torch.nn.functional as tF
+        >>> g = torch.Generator().manual_seed(0)
+        >>> hidden, weight = torch.randn(6, 8, generator=g), torch.randn(50, 8, generator=g)
+        >>> target = torch.tensor([1, 7, -100, 49, 0, 3])
+        >>> loss = linear_cross_entropy(hidden, weight, target, label_smoothing=0.1, chunk_size=4)
+        >>> ref = tF.cross_entropy(hidden @ weight.T, target, label_smoothing=0.1)
+        >>> torch.allclose(loss, ref)
+        True
+
+    See :class:`losskit.nn.LinearCrossEntropyLoss`;
+    :func:`losskit.distributed.vocab_parallel_linear_cross_entropy` for a weight sharded over
+    processes.
+
+    References:
+        ``torch.nn.functional.cross_entropy`` of ``torch.nn.functional.linear``; Wijmans et al.
+        2024, "Cut Your Losses in Large-Vocabulary Language Models" (Cut Cross-Entropy); Hsu et
+        al. 2024, Liger-Kernel's fused linear cross-entropy; Gemma Team 2024 (logit softcapping).
+    """
+    fn = "linear_cross_entropy"
+    smoothing, zl, cap = check_options(fn, label_smoothing, z_loss, softcap, chunk_size)
+    check_reduction(reduction, fn=fn)
+    check_linear_inputs(fn, hidden, weight, target, bias)
+    vocab = weight.shape[0]
+    if vocab == 0:
+        raise fail(fn, "weight must have at least one row (class), got shape (0, H)")
+    check_index(fn, "target", target, vocab, ignore_index=ignore_index, validate=validate)
+    h = hidden.reshape(-1, hidden.shape[-1])
+    t = target.reshape(-1).long()
+    chunk = chunk_size if chunk_size is not None else default_chunk_size(h.shape[0], vocab)
+    needs = (
+        hidden.requires_grad,
+        weight.requires_grad,
+        bias is not None and bias.requires_grad,
+    )
+    fused = reduction != "none" and torch.is_grad_enabled() and any(needs)
+    loss = _LinearCrossEntropy.apply(
+        h, weight, bias, t, ignore_index, smoothing, zl, cap, reduction, chunk, fused, needs
+    )
+    return loss.view(target.shape) if reduction == "none" else loss
