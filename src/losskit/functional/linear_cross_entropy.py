@@ -324,13 +324,21 @@ class _LinearCrossEntropy(torch.autograd.Function):
                 needs=needs,
             )
             lse, picked, sums = stats
-            kept = [g if g is not None else torch.zeros(0) for g in grads]
-            ctx.save_for_backward(*kept)
         else:
             lse, picked, sums = stats_pass(
                 hidden, w, b, labels, softcap=softcap, smoothing=bool(smoothing), chunk=chunk
             )
-            ctx.save_for_backward(hidden, weight, bias, labels, valid, lse, count)
+            grads = (None, None, None)
+        saved = (hidden, weight, bias, labels, valid, lse, count)
+        if fused and torch.compiler.is_compiling():
+            # Traced graphs keep the precomputed gradients as saved tensors.
+            ctx.save_for_backward(*saved, *grads)
+            ctx.pending = None
+        else:
+            # Eager: the first backward takes the gradients (so that autograd can keep them as
+            # ``.grad`` without a copy); a later one (``retain_graph=True``) recomputes.
+            ctx.save_for_backward(*saved)
+            ctx.pending = grads if fused else None
         ctx.fused = fused
         ctx.options = (smoothing, z_loss, softcap, reduction, chunk, needs, dtype)
         ctx.dtypes = (hidden.dtype, weight.dtype, None if bias is None else bias.dtype)
@@ -345,18 +353,35 @@ class _LinearCrossEntropy(torch.autograd.Function):
     ) -> tuple[Tensor | None, ...]:
         smoothing, z_loss, softcap, reduction, chunk, needs, dtype = ctx.options  # type: ignore[attr-defined]
         dtypes = ctx.dtypes  # type: ignore[attr-defined]
-        tail = (None,) * 9
-        if ctx.fused:  # type: ignore[attr-defined]
-            saved = ctx.saved_tensors  # type: ignore[attr-defined]
-            g = grad_output.to(dtype)
-            out = tuple(
-                t.mul_(g).to(d) if need and d is not None else None
-                for t, need, d in zip(saved, needs, dtypes, strict=True)
-            )
-            return (*out[:3], None, *tail[:-1])
-        hidden, weight, bias, labels, valid, lse, count = ctx.saved_tensors  # type: ignore[attr-defined]
+        tail = (None,) * 8
+        saved = ctx.saved_tensors  # type: ignore[attr-defined]
+        hidden, weight, bias, labels, valid, lse, count = saved[:7]
         w = weight.to(dtype)
         b = None if bias is None else bias.to(dtype)
+        precomputed = ctx.pending if ctx.pending is not None else saved[7:]  # type: ignore[attr-defined]
+        ctx.pending = None  # type: ignore[attr-defined]
+        if ctx.fused and not precomputed:  # type: ignore[attr-defined]
+            # A second backward through the same graph: replay the forward's sweep, so that the
+            # result is the first backward's to the last bit.
+            _, precomputed = fused_pass(
+                hidden,
+                w,
+                b,
+                labels,
+                token_scale(valid, count, reduction, dtype),
+                smoothing=smoothing,
+                z_loss=z_loss,
+                softcap=softcap,
+                chunk=chunk,
+                needs=needs,
+            )
+        if precomputed:
+            g = grad_output.to(dtype)
+            out = tuple(
+                None if t is None or d is None or not need else _scaled(t, g, d)
+                for t, need, d in zip(precomputed, needs, dtypes, strict=True)
+            )
+            return (*out, None, *tail)
         g = grad_output.to(dtype)
         if reduction == "none":
             grad_token = torch.where(valid, g, torch.zeros_like(g))
@@ -380,7 +405,15 @@ class _LinearCrossEntropy(torch.autograd.Function):
         out = tuple(
             None if t is None or d is None else t.to(d) for t, d in zip(grads, dtypes, strict=True)
         )
-        return (*out[:3], None, *tail[:-1])
+        return (*out, None, *tail)
+
+
+def _scaled(grad: Tensor, scale: Tensor, dtype: torch.dtype) -> Tensor:
+    """``grad * scale`` in ``dtype``: in place in eager mode (the gradient is then handed over),
+    out of place when traced (the traced backward may not mutate what it saved)."""
+    if torch.compiler.is_compiling():
+        return (grad * scale).to(dtype)
+    return grad.mul_(scale).to(dtype)
 
 
 # --------------------------------------------------------------------------------------------
