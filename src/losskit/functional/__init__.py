@@ -44,5 +44,5 @@ __all__ = [
     *levenshtein.__all__,
     *margin.__all__,
     *center.__all__,
-    "linear_cross_entropy",  # the function's name hides its module's
+    "linear_cross_entropy",  # noqa: F405  (the function's name hides its module's)
 ]

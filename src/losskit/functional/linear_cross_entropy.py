@@ -44,6 +44,8 @@ is unrolled, one block of operations per chunk; a very large token count gives a
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor
 
@@ -182,13 +184,17 @@ def grad_pass(
         s, th = chunk_logits(h, weight, bias, softcap)
         p = s.sub_(lse[start:stop].unsqueeze(1)).exp_()
         su = None if scale_uniform is None else scale_uniform[start:stop]
-        dz = _chunk_grad(p, th, target[start:stop], scale_p[start:stop], su, scale_target[start:stop])
+        dz = _chunk_grad(
+            p, th, target[start:stop], scale_p[start:stop], su, scale_target[start:stop]
+        )
         dh = _accumulate(dz, h, weight, grad_weight, grad_bias, needs[0])
         if dh is not None:
             parts.append(dh)
     grad_hidden = None
     if needs[0]:
-        grad_hidden = torch.cat(parts) if parts else hidden.new_zeros(hidden.shape, dtype=weight.dtype)
+        grad_hidden = (
+            torch.cat(parts) if parts else hidden.new_zeros(hidden.shape, dtype=weight.dtype)
+        )
     return grad_hidden, grad_weight, grad_bias
 
 
@@ -239,7 +245,9 @@ def fused_pass(
         stats = (torch.cat(lses), torch.cat(picked), torch.cat(sums))
     grad_hidden = None
     if needs[0]:
-        grad_hidden = torch.cat(parts) if parts else hidden.new_zeros(hidden.shape, dtype=weight.dtype)
+        grad_hidden = (
+            torch.cat(parts) if parts else hidden.new_zeros(hidden.shape, dtype=weight.dtype)
+        )
     return stats, (grad_hidden, grad_weight, grad_bias)
 
 
@@ -287,8 +295,8 @@ def reduce_tokens(loss: Tensor, count: Tensor, reduction: str) -> Tensor:
 
 class _LinearCrossEntropy(torch.autograd.Function):
     @staticmethod
-    def forward(  # type: ignore[override]
-        ctx: torch.autograd.function.FunctionCtx,
+    def forward(
+        ctx: Any,
         hidden: Tensor,
         weight: Tensor,
         bias: Tensor | None,
@@ -342,25 +350,21 @@ class _LinearCrossEntropy(torch.autograd.Function):
         ctx.fused = fused
         ctx.options = (smoothing, z_loss, softcap, reduction, chunk, needs, dtype)
         ctx.dtypes = (hidden.dtype, weight.dtype, None if bias is None else bias.dtype)
-        loss = token_loss(
-            lse, picked, sums, valid, vocab=vocab, smoothing=smoothing, z_loss=z_loss
-        )
+        loss = token_loss(lse, picked, sums, valid, vocab=vocab, smoothing=smoothing, z_loss=z_loss)
         return reduce_tokens(loss, count, reduction)
 
     @staticmethod
-    def backward(  # type: ignore[override]
-        ctx: torch.autograd.function.FunctionCtx, grad_output: Tensor
-    ) -> tuple[Tensor | None, ...]:
-        smoothing, z_loss, softcap, reduction, chunk, needs, dtype = ctx.options  # type: ignore[attr-defined]
-        dtypes = ctx.dtypes  # type: ignore[attr-defined]
+    def backward(ctx: Any, grad_output: Tensor) -> tuple[Tensor | None, ...]:
+        smoothing, z_loss, softcap, reduction, chunk, needs, dtype = ctx.options
+        dtypes = ctx.dtypes
         tail = (None,) * 8
-        saved = ctx.saved_tensors  # type: ignore[attr-defined]
+        saved = ctx.saved_tensors
         hidden, weight, bias, labels, valid, lse, count = saved[:7]
         w = weight.to(dtype)
         b = None if bias is None else bias.to(dtype)
-        precomputed = ctx.pending if ctx.pending is not None else saved[7:]  # type: ignore[attr-defined]
-        ctx.pending = None  # type: ignore[attr-defined]
-        if ctx.fused and not precomputed:  # type: ignore[attr-defined]
+        precomputed = ctx.pending if ctx.pending is not None else saved[7:]
+        ctx.pending = None
+        if ctx.fused and not precomputed:
             # A second backward through the same graph: replay the forward's sweep, so that the
             # result is the first backward's to the last bit.
             _, precomputed = fused_pass(
@@ -437,7 +441,9 @@ def check_options(
         raise fail(fn, f"z_loss must be >= 0, got {z_loss!r}")
     if softcap is not None:
         if isinstance(softcap, bool) or not isinstance(softcap, (int, float)):
-            raise fail(fn, f"softcap must be a float or None, got {type(softcap).__name__}", TypeError)
+            raise fail(
+                fn, f"softcap must be a float or None, got {type(softcap).__name__}", TypeError
+            )
         if not softcap > 0.0:
             raise fail(fn, f"softcap must be > 0 or None, got {softcap!r}")
         softcap = float(softcap)
