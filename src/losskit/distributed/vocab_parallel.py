@@ -48,6 +48,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 from .._core.checks import check_floating, check_index, check_integer, check_tensor, fail
 from .._core.checks import shape_str as _shape_str
@@ -141,6 +142,7 @@ class _VocabParallelCrossEntropy(torch.autograd.Function):
         return reduce_tokens(loss, count, reduction)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx: Any, grad_output: Tensor) -> tuple[Tensor | None, ...]:
         logits, labels, inside, valid, lse, count = ctx.saved_tensors
         vocab, smoothing, z_loss, reduction, dtype = ctx.options
@@ -287,6 +289,7 @@ class _VocabParallelLinearCrossEntropy(torch.autograd.Function):
         return reduce_tokens(loss, count, reduction)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx: Any, grad_output: Tensor) -> tuple[Tensor | None, ...]:
         hidden, weight, bias, labels, inside, valid, lse, count = ctx.saved_tensors
         group, vocab, smoothing, z_loss, softcap, reduction, chunk, dtype = ctx.options

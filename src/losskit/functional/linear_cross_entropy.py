@@ -48,6 +48,7 @@ from typing import Any
 
 import torch
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 from .._core.checks import (
     check_floating,
@@ -124,6 +125,7 @@ def stats_pass(
         picked.append(s.gather(1, t.unsqueeze(1)).squeeze(1))
         sums.append(s.sum(1) if smoothing else s.new_zeros(s.shape[0]))
         lses.append(torch.logsumexp(s, 1))
+        del s  # free this chunk's logits before the next chunk's are allocated
     return torch.cat(lses), torch.cat(picked), torch.cat(sums)
 
 
@@ -191,6 +193,7 @@ def grad_pass(
         dh = _accumulate(dz, h, weight, grad_weight, grad_bias, needs[0])
         if dh is not None:
             parts.append(dh)
+        del s, th, p, dz  # free this chunk's block before the next one is allocated
     grad_hidden = None
     if needs[0]:
         grad_hidden = (
@@ -239,6 +242,7 @@ def fused_pass(
         dh = _accumulate(dz, h, weight, grad_weight, grad_bias, needs[0])
         if dh is not None:
             parts.append(dh)
+        del s, th, e, dz  # free this chunk's block before the next one is allocated
     if n == 0:
         empty = hidden.new_zeros(0, dtype=weight.dtype)
         stats = (empty, empty, empty)
@@ -355,6 +359,7 @@ class _LinearCrossEntropy(torch.autograd.Function):
         return reduce_tokens(loss, count, reduction)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx: Any, grad_output: Tensor) -> tuple[Tensor | None, ...]:
         smoothing, z_loss, softcap, reduction, chunk, needs, dtype = ctx.options
         dtypes = ctx.dtypes
