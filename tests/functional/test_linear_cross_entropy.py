@@ -13,6 +13,7 @@ import pytest
 import torch
 import torch.nn.functional as tF
 from torch import Tensor
+from torch.utils._python_dispatch import TorchDispatchMode
 
 import losskit
 from losskit.functional.linear_cross_entropy import default_chunk_size
@@ -293,3 +294,39 @@ def test_compile_fullgraph_equals_eager() -> None:
         results.append([out.detach(), *torch.autograd.grad(out, [hidden, weight, b])])
     for a, e in zip(*results, strict=True):
         torch.testing.assert_close(a, e, rtol=1e-5, atol=1e-5)
+
+
+class _LargestOutput(TorchDispatchMode):
+    """Records the largest tensor any aten operation produces while active."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.largest = 0
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        out = func(*args, **(kwargs or {}))
+        for t in out if isinstance(out, (tuple, list)) else (out,):
+            if isinstance(t, Tensor):
+                self.largest = max(self.largest, t.numel())
+        return out
+
+
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_no_tokens_by_vocabulary_tensor(reduction: str) -> None:
+    """Forward and backward: no operation makes a tensor larger than one chunk's logits
+    (8 x 100 here, against 64 x 100 for the full logits)."""
+    g = torch.Generator().manual_seed(0)
+    hidden = torch.randn(64, 4, generator=g, requires_grad=True)
+    weight = torch.randn(100, 4, generator=g, requires_grad=True)
+    bias = torch.randn(100, generator=g, requires_grad=True)
+    target = torch.randint(0, 100, (64,), generator=g)
+    opts = {"label_smoothing": 0.1, "z_loss": 1e-3, "softcap": 5.0, "chunk_size": 8}
+    with _LargestOutput() as mode:
+        out = losskit.linear_cross_entropy(
+            hidden, weight, target, bias=bias, reduction=reduction, **opts
+        )
+        out.sum().backward()
+    assert 0 < mode.largest <= 8 * 100
+    with _LargestOutput() as unfused:
+        tF.cross_entropy(tF.linear(hidden, weight, bias), target).backward()
+    assert unfused.largest == 64 * 100  # the check sees the full logits where they exist
