@@ -37,9 +37,11 @@ chunk); the loss is float32 and each gradient has its input's dtype. The vocabul
 one chunk holds ``chunk_size × V`` logits, and the default chunk size keeps that near 64 Mi
 elements (256 MiB in float32).
 
-``torch.compile(fullgraph=True)``: compiles without graph breaks for static shapes (the chunk loop
-is unrolled, one block of operations per chunk; a very large token count gives a long graph). With
-``dynamic=True`` the number of chunks depends on a symbolic size and the loop cannot be unrolled.
+``torch.compile(fullgraph=True)``: compiles without graph breaks (the chunk loop is unrolled, one
+block of operations per chunk, forward and backward; a very large token count gives a long graph).
+With ``dynamic=True`` the token count is specialised, since the loop needs the number of chunks:
+each new token count compiles a new graph, still without breaks. Data-dependent validation of the
+targets must be off (``validate=False`` or :func:`losskit.set_validation`), as everywhere.
 """
 
 from __future__ import annotations
