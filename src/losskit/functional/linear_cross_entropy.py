@@ -122,12 +122,12 @@ def stats_pass(
         return empty, empty, empty
     lses, picked, sums = [], [], []
     for start in range(0, n, chunk):
-        s, _ = chunk_logits(hidden[start : start + chunk], weight, bias, softcap)
+        s, th = chunk_logits(hidden[start : start + chunk], weight, bias, softcap)
         t = target[start : start + chunk]
         picked.append(s.gather(1, t.unsqueeze(1)).squeeze(1))
         sums.append(s.sum(1) if smoothing else s.new_zeros(s.shape[0]))
         lses.append(torch.logsumexp(s, 1))
-        del s  # free this chunk's logits before the next chunk's are allocated
+        del s, th  # free this chunk's block before the next one is allocated
     return torch.cat(lses), torch.cat(picked), torch.cat(sums)
 
 
