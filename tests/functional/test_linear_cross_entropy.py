@@ -253,7 +253,7 @@ def test_low_precision_computes_in_float32(dtype: torch.dtype) -> None:
 
 
 def test_default_chunk_size() -> None:
-    assert default_chunk_size(4096, 128_000) == 524
+    assert default_chunk_size(4096, 128_000) == 262
     assert default_chunk_size(4096, 10_000_000) == 32
     assert default_chunk_size(10, 100) == 10
     assert default_chunk_size(0, 100) == 1

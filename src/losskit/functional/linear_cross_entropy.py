@@ -34,8 +34,8 @@ then :math:`\partial h = \partial s\,W`, :math:`\partial W = \partial s^\top h`,
 
 Half and bfloat16 inputs compute in float32 (the weight is upcast once, the hidden states chunk by
 chunk); the loss is float32 and each gradient has its input's dtype. The vocabulary is not split:
-one chunk holds ``chunk_size × V`` logits, and the default chunk size keeps that near 64 Mi
-elements (256 MiB in float32).
+one chunk holds ``chunk_size × V`` logits, and the default chunk size keeps that near 32 Mi
+elements (128 MiB in float32).
 
 ``torch.compile(fullgraph=True)``: compiles without graph breaks (the chunk loop is unrolled, one
 block of operations per chunk, forward and backward; a very large token count gives a long graph).
@@ -65,21 +65,21 @@ from .._core.reduction import check_reduction
 
 __all__ = ["linear_cross_entropy"]
 
-_CHUNK_ELEMENTS = 1 << 26
-"""Logits per chunk that the default ``chunk_size`` aims at (256 MiB in float32): on CPU fewer,
-larger chunks pay, each chunk adding one read and write of ``dW`` to the backward's traffic."""
+_CHUNK_ELEMENTS = 1 << 25
+"""Logits per chunk that the default ``chunk_size`` aims at (128 MiB in float32). Larger chunks
+save time (each chunk adds one read and write of ``dW``), smaller ones memory."""
 
 _MIN_CHUNK = 32
 """Smallest default chunk: below it the matrix products lose their efficiency."""
 
 
 def default_chunk_size(tokens: int, vocab: int) -> int:
-    """The default number of tokens per chunk: about ``2**26 / vocab``, at least 32, at most
+    """The default number of tokens per chunk: about ``2**25 / vocab``, at least 32, at most
     ``tokens`` (and at least 1).
 
     Example:
         >>> default_chunk_size(4096, 128_000), default_chunk_size(4096, 32_000)
-        (524, 2097)
+        (262, 1048)
     """
     return max(1, min(tokens, max(_MIN_CHUNK, _CHUNK_ELEMENTS // max(vocab, 1))))
 
@@ -554,7 +554,7 @@ def linear_cross_entropy(
         softcap: :math:`c > 0`: logits become :math:`c \tanh(z / c)` before the softmax;
             ``None`` for none.
         reduction: ``"none" | "mean" | "sum"``.
-        chunk_size: tokens per chunk; ``None`` picks about :math:`2^{26} / V` (at least 32).
+        chunk_size: tokens per chunk; ``None`` picks about :math:`2^{25} / V` (at least 32).
         validate: check that targets lie in ``[0, V)`` or equal ``ignore_index``; ``None``
             follows :func:`losskit.set_validation`.
 
