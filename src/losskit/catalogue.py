@@ -45,8 +45,10 @@ FAMILIES: tuple[str, ...] = (
     "boxes",
     "sequence",
     "embedding",
+    "distributed",
 )
-"""Families, in the order the command line lists them."""
+"""Families, in the order the command line lists them (``distributed``: the collective helpers
+of :mod:`losskit.distributed`)."""
 
 
 @dataclass(frozen=True)
@@ -208,3 +210,5 @@ def _catalogue_native() -> None:
 
 
 _catalogue_native()
+
+from . import distributed  # noqa: E402, F401  (adds its entries)

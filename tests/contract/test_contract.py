@@ -242,3 +242,38 @@ def test_matches_reference(spec: LossSpec) -> None:
     }
     expected = spec.reference(*sample.args, **options)
     torch.testing.assert_close(got, expected.to(got.dtype), rtol=1e-7, atol=1e-9)
+
+
+def _stacked_samples(spec: LossSpec, copies: int = 3) -> tuple[list[Sample], tuple[Any, ...]]:
+    """``copies`` samples of one shape (different seeds) and their positional tensors stacked."""
+    samples = [
+        spec.sample(2, torch.float64, CPU, torch.Generator().manual_seed(100 + i))
+        for i in range(copies)
+    ]
+    stacked = tuple(torch.stack([s.args[j] for s in samples]) for j in range(len(samples[0].args)))
+    return samples, stacked
+
+
+@by_name([s for s in SPECS if s.func])
+def test_torch_func_vmap_and_grad(spec: LossSpec) -> None:
+    samples, stacked = _stacked_samples(spec)
+    options = samples[0].options
+    reduction = "sum" if "sum" in spec.reductions else default_reduction(spec)
+
+    def f(*args: torch.Tensor) -> torch.Tensor:
+        return call(spec, Sample(args, options), reduction)
+
+    got = torch.func.vmap(f)(*stacked)
+    expected = torch.stack([f(*s.args) for s in samples])
+    torch.testing.assert_close(got, expected)
+    if not spec.grad_args:
+        return
+    argnums = tuple(spec.grad_args)
+    got_grads = torch.func.vmap(torch.func.grad(f, argnums=argnums))(*stacked)
+    for n, s in enumerate(samples):
+        leaves = with_grad(s, spec)
+        grads = torch.autograd.grad(
+            f(*leaves.args), [leaves.args[i] for i in argnums], allow_unused=True
+        )
+        for g_vmap, g in zip(got_grads, grads, strict=True):
+            torch.testing.assert_close(g_vmap[n], torch.zeros_like(g_vmap[n]) if g is None else g)

@@ -247,6 +247,99 @@ if hasattr(F, "box_convert"):
         ],
     )
 
+# losskit.distributed: the helpers on reduction parts (process_group=None, the local case; the
+# collectives themselves are checked by the multi-process tests in tests/distributed).
+from losskit import distributed as D  # noqa: E402
+
+
+def _tensor_none(batch: int, dtype: torch.dtype, gen: torch.Generator) -> Call:
+    return (torch.randn(batch, 3, generator=gen, dtype=torch.float64).to(dtype), None), {}
+
+
+def _parts(batch: int, dtype: torch.dtype, gen: torch.Generator) -> Call:
+    x = torch.rand(batch, 3, generator=gen, dtype=torch.float64).to(dtype)
+    return (D.LossParts(x.sum(), float(x.numel())), None), {}
+
+
+def _parts_list(batch: int, dtype: torch.dtype, gen: torch.Generator) -> Call:
+    x = torch.rand(batch, 3, generator=gen, dtype=torch.float64).to(dtype)
+    y = torch.rand(2 * batch, generator=gen, dtype=torch.float64).to(dtype)
+    return ([D.LossParts(x.sum(), x.numel()), D.LossParts(y.sum(), y.numel())],), {}
+
+
+def _divisors(batch: int, dtype: torch.dtype, gen: torch.Generator) -> Call:
+    counts = (torch.rand(3, generator=gen, dtype=torch.float64) * batch).to(dtype)
+    return ([*counts.unbind(), float(batch)],), {}
+
+
+def _labels(batch: int, dtype: torch.dtype, gen: torch.Generator) -> Call:
+    labels = torch.randint(-1, 4, (batch, 5), generator=gen)
+    weight = torch.rand(4, generator=gen, dtype=torch.float64).to(dtype)
+    return (labels,), {"ignore_index": -1, "weight": weight}
+
+
+SPECS["distributed.all_reduce_sum"] = OpSpec(_tensor_none, [])
+SPECS["distributed.global_parts"] = OpSpec(_parts, [])
+SPECS["distributed.global_mean"] = OpSpec(
+    _parts_list,
+    [
+        ("no parts", lambda: (([],), {}), ValueError, r"^global_mean: parts must hold"),
+        (
+            "not parts",
+            lambda: (([torch.tensor(1.0)],), {}),
+            TypeError,
+            r"^global_mean: parts must be LossParts, got Tensor",
+        ),
+    ],
+)
+SPECS["distributed.global_divisor"] = OpSpec(
+    _divisors,
+    [
+        ("no divisor", lambda: (([],), {}), ValueError, r"^global_divisor: divisors must hold"),
+        (
+            "not a number",
+            lambda: ((["3"],), {}),
+            TypeError,
+            r"^global_divisor: divisors must be numbers or tensors, got str",
+        ),
+        (
+            "not one number",
+            lambda: (([torch.ones(2)],), {}),
+            ValueError,
+            r"^global_divisor: each divisor must be a single number, got shape \(2,\)",
+        ),
+        (
+            "negative",
+            lambda: (([-1.0],), {}),
+            ValueError,
+            r"^global_divisor: divisors must be >= 0",
+        ),
+    ],
+)
+SPECS["distributed.label_count"] = OpSpec(
+    _labels,
+    [
+        (
+            "floating labels",
+            lambda: ((torch.zeros(3),), {}),
+            TypeError,
+            r"^label_count: target must be an integer tensor",
+        ),
+        (
+            "weight not (C,)",
+            lambda: ((torch.zeros(3).long(),), {"weight": torch.ones(2, 2)}),
+            ValueError,
+            r"^label_count: weight must have shape \(C,\)",
+        ),
+        (
+            "label out of range",
+            lambda: ((torch.tensor([0, 5]),), {"weight": torch.ones(2)}),
+            ValueError,
+            r"^label_count: target",
+        ),
+    ],
+)
+
 OP_ENTRIES = [e for e in catalogue.entries() if e.kind in ("op", "decoder", "statistic")]
 NAMES = sorted(SPECS)
 

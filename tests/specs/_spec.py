@@ -107,6 +107,10 @@ class LossSpec:
             constant, as its paper prescribes); such a loss tests its gradient against a
             reference of the same prescription instead (``gradgradcheck`` still runs).
         compile: include the loss in the ``torch.compile(fullgraph=True)`` check.
+        func: include the loss in the :mod:`torch.func` check (``vmap`` over a stack of samples
+            equals the loop over them, ``vmap(grad)`` equals per-sample autograd). ``False``
+            only where the computation reads tensor values on the host by design (sequence
+            lengths of CTC and edit distance), which ``vmap`` cannot batch.
         low_precision: accept float16/bfloat16 inputs (checked against float32).
         make_module: for parametric losses: ``(sample, reduction) -> (module, functional_sample)``
             building the module and the sample with which the functional must give the same
@@ -133,6 +137,7 @@ class LossSpec:
     twice_differentiable: bool = True
     gradcheck: bool = True
     compile: bool = True
+    func: bool = True
     low_precision: bool = True
     make_module: Callable[[Sample, str], tuple[nn.Module, Sample]] | None = None
     module_args: Callable[[Sample], tuple[Any, ...]] | None = None

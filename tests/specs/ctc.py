@@ -166,6 +166,7 @@ register(
         reference_name="torch.nn.functional.ctc_loss",
         grad_args=(0,),
         twice_differentiable=False,
+        func=False,  # the native kernel reads the sequence lengths on the host
         summary="Connectionist temporal classification (torch and TF topologies).",
     ),
 )

@@ -69,7 +69,15 @@ _errors = [
         "target probabilities outside [0, 1]",
         lambda: Sample((torch.zeros(2, 2), torch.tensor([[1.5, -0.5], [0.5, 0.5]]))),
         ValueError,
-        rf"^{_FN}: target must lie in \[0, 1\], got 2 value\(s\) outside, e.g. 1.5",
+        rf"^{_FN}: target must lie in \[0, 1\] \(probs along dim 1; pass "
+        r"input_kind/target_kind='logits' for scores\), got 2 value\(s\) outside, e.g. 1.5",
+    ),
+    ErrorCase(
+        "target rows summing to 2",
+        lambda: Sample((torch.zeros(2, 2), torch.tensor([[1.0, 1.0], [0.5, 0.5]]))),
+        ValueError,
+        rf"^{_FN}: target must hold distributions along dim 1 \(entries summing to 1; probs "
+        r"along dim 1; .*\), got a sum of 2$",
     ),
     ErrorCase(
         "positive log-probabilities",
@@ -77,7 +85,8 @@ _errors = [
             (torch.tensor([[0.1, -1.0]]), torch.tensor([[0.5, 0.5]])), {"input_kind": "log_probs"}
         ),
         ValueError,
-        rf"^{_FN}: input must lie in \[-inf, 0\], got 1 value\(s\) outside, e.g. 0.1",
+        rf"^{_FN}: input must lie in \[-inf, 0\] \(log_probs along dim 1; .*\), got 1 "
+        r"value\(s\) outside, e.g. 0.1",
     ),
     ErrorCase(
         "unknown kind",

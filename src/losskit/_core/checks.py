@@ -7,7 +7,9 @@ Two kinds of checks exist:
 * **Data-dependent checks** (label ranges, finiteness, box validity, sequence lengths) read tensor
   values, which synchronises with the device and breaks a ``torch.compile`` graph. They are on by
   default and can be switched off globally (:func:`set_validation`, the :func:`validation` context
-  manager) or per call (the ``validate=`` argument of the losses that have such checks).
+  manager) or per call (the ``validate=`` argument of the losses that have such checks). Under
+  ``torch.compile`` they are skipped automatically, so ``torch.compile(loss, fullgraph=True)``
+  works with validation on.
 
 Every message has the form ``"<loss>: <argument> <what was expected>, got <what was received>"``.
 ``ValueError`` is raised for shapes and values, ``TypeError`` for dtypes.
@@ -35,10 +37,12 @@ from torch import Tensor
 from .dtypes import to_compute
 
 __all__ = [
+    "ORDER_HINT",
     "ErrorContext",
     "check_class_dim",
     "check_class_tensor",
     "check_dim",
+    "check_distribution",
     "check_finite",
     "check_floating",
     "check_in_range",
@@ -46,6 +50,7 @@ __all__ = [
     "check_integer",
     "check_option",
     "check_positive",
+    "check_probabilities",
     "check_same_shape",
     "check_tensor",
     "current_error_context",
@@ -56,6 +61,7 @@ __all__ = [
     "set_validation",
     "shape_str",
     "speaks_as",
+    "transforming",
     "validation",
     "validation_enabled",
 ]
@@ -105,8 +111,23 @@ def validation(enabled: bool) -> Iterator[None]:
         _VALIDATION = previous
 
 
+def transforming() -> bool:
+    """Whether a :mod:`torch.func` transform (``vmap``, ``grad``, ``jacrev``...) is active: data
+    reads are impossible on its batched tensors, so data-dependent checks are skipped there too."""
+    return bool(torch._C._are_functorch_transforms_active())
+
+
 def validation_enabled(validate: bool | None) -> bool:
-    """Resolve a per-call ``validate`` argument: ``None`` defers to the global switch."""
+    """Resolve a per-call ``validate`` argument: ``None`` defers to the global switch.
+
+    While :func:`torch.compile` traces a function the answer is always ``False``: a check that
+    reads tensor values would force a host sync and a graph break (an error under
+    ``fullgraph=True``), so compiled code skips the data-dependent checks automatically and keeps
+    the static ones (shapes, dtypes, options). The same holds inside :mod:`torch.func`
+    transforms (``vmap``, ``grad``). Run the function eagerly once to validate its data.
+    """
+    if torch.compiler.is_compiling() or transforming():
+        return False
     return _VALIDATION if validate is None else bool(validate)
 
 
@@ -358,6 +379,60 @@ def check_in_range(
             f"{name} must lie in {interval}{extra}, got {bad.numel()} value(s) outside, e.g. "
             f"{bad.flatten()[0].item():g}",
         )
+
+
+ORDER_HINT = (
+    "losskit takes (input, target): the prediction first, then the target; TensorFlow and "
+    "Keras put the labels first"
+)
+"""Appended to the value checks of targets, which catch arguments passed in the other order."""
+
+
+def check_probabilities(
+    fn: str, name: str, tensor: Tensor, *, validate: bool | None = None, hint: str = ORDER_HINT
+) -> None:
+    """Data-dependent: targets (or probabilities) must lie in ``[0, 1]`` (NaN fails)."""
+    check_in_range(fn, name, tensor, 0.0, 1.0, hint=hint, validate=validate)
+
+
+def check_distribution(
+    fn: str,
+    name: str,
+    tensor: Tensor,
+    dim: int,
+    *,
+    log: bool = False,
+    validate: bool | None = None,
+    hint: str = ORDER_HINT,
+) -> None:
+    """Data-dependent: ``tensor`` holds distributions along ``dim``: entries in ``[0, 1]`` summing
+    to 1 (with ``log``: log-probabilities, ``<= 0``, whose exponentials sum to 1).
+
+    The sums may differ from 1 by ``0.01 + 2 C eps`` (``C`` the size of ``dim``, ``eps`` of the
+    tensor's dtype): loose enough for targets rounded to half precision, tight enough to catch
+    logits or unnormalised scores passed as the target.
+    """
+    if not validation_enabled(validate) or tensor.numel() == 0:
+        return
+    if log:
+        check_in_range(fn, name, tensor, None, 0.0, hint=hint, validate=validate)
+    else:
+        check_in_range(fn, name, tensor, 0.0, 1.0, hint=hint, validate=validate)
+    with torch.no_grad():
+        values = tensor.detach()
+        sums = (values.exp() if log else values).sum(dim=dim, dtype=torch.float64)
+        size = tensor.shape[dim]
+        tol = 0.01 + 2.0 * size * torch.finfo(tensor.dtype).eps
+        off = (sums - 1.0).abs()
+        if bool(off.amax() <= tol):
+            return
+        worst = sums.flatten()[int(off.flatten().argmax())].item()
+    what = "exponentials" if log else "entries"
+    raise fail(
+        fn,
+        f"{name} must hold distributions along dim {dim} ({what} summing to 1; {hint}), got a "
+        f"sum of {worst:g}",
+    )
 
 
 def check_index(

@@ -59,6 +59,7 @@ from .._core.checks import (
     fail,
     prepare_pair,
     shape_str,
+    transforming,
     validation_enabled,
 )
 
@@ -335,6 +336,7 @@ def _chunked(p: Tensor, t: Tensor) -> bool:
         and p.shape == t.shape
         and p.numel() > 4 * _CHUNK
         and not torch.compiler.is_compiling()
+        and not transforming()
         and not torch.is_grad_enabled()
     )
 
@@ -346,8 +348,11 @@ class _BoxMetric(torch.autograd.Function):
     The kernel works on contiguous coordinate planes ``(4, ...)``. On the CPU, large aligned
     inputs are processed in chunks of ``_CHUNK`` boxes so that the temporaries stay in cache,
     and the ``(n, 4) <-> (4, n)`` transposes go through an exact identity matrix product (a
-    strided copy is several times slower); the arithmetic is the same.
+    strided copy is several times slower); the arithmetic is the same. :mod:`torch.func`
+    transforms (``vmap``, ``grad``) run the one-pass kernel through the generated vmap rule.
     """
+
+    generate_vmap_rule = True
 
     @staticmethod
     def forward(p: Tensor, t: Tensor, kind: int, eps: float, as_loss: bool) -> Tensor:
@@ -418,4 +423,30 @@ def _planes(boxes: Tensor) -> Tensor:
 
 
 def _box_metric(p: Tensor, t: Tensor, kind: int, eps: float, as_loss: bool) -> Tensor:
+    """The metric (or loss) of corner boxes that broadcast against each other, safe against
+    overflow: see :func:`_rescaled`."""
+    p, t = _rescaled(p, t)
     return _BoxMetric.apply(p, t, kind, eps, as_loss)
+
+
+def _rescaled(p: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:
+    r"""Pairs of boxes whose coordinates would overflow the areas, divided by a common factor.
+
+    Areas and squared diagonals grow as the square of the coordinates: in float32 they overflow
+    beyond about 1e19, where the metric would be ``inf / inf = NaN``. Every metric is scale-free
+    (up to ``eps``), so each pair whose largest coordinate magnitude exceeds
+    :math:`\sqrt{\max}/4` of the dtype is divided by a factor bringing it to that bound (a
+    constant for autograd). Other pairs are untouched, and in eager mode nothing is computed
+    beyond one maximum when no coordinate is that large.
+    """
+    if p.numel() == 0 or t.numel() == 0:
+        return p, t
+    safe = math.sqrt(torch.finfo(p.dtype).max) / 4.0
+    with torch.no_grad():
+        mp, mt = p.abs().amax(-1, keepdim=True), t.abs().amax(-1, keepdim=True)
+        eager = not (torch.compiler.is_compiling() or transforming())
+        if eager and not bool(torch.maximum(mp.amax(), mt.amax()) > safe):
+            return p, t
+        largest = torch.maximum(mp, mt)
+        scale = torch.where(largest > safe, safe / largest, 1.0)
+    return p * scale, t * scale

@@ -38,8 +38,8 @@ from .._core.checks import (
     fail,
     shape_str,
 )
+from .._core.distributed import ProcessGroup, all_reduce_sums, reduce_global
 from .._core.dtypes import compute_dtype, to_compute
-from .._core.reduction import reduce_loss
 
 __all__ = ["apply_center_update", "center_loss", "center_update_statistics"]
 
@@ -74,6 +74,7 @@ def center_loss(
     weight: Tensor | None = None,
     reduction: str = "mean",
     validate: bool | None = None,
+    process_group: ProcessGroup | None = None,
 ) -> Tensor:
     r"""Centre loss: half the squared distance of each feature to its class centre.
 
@@ -94,6 +95,9 @@ def center_loss(
         weight: optional per-sample weights broadcastable to ``(N,)``.
         reduction: ``"none" | "mean" | "sum"``.
         validate: check that labels lie in ``[0, C)`` (``None``: the global switch).
+        process_group: ``torch.distributed`` group holding the other shards of the batch:
+            ``"mean"`` divides by the number of samples of every rank; ``None``: this
+            process's batch only.
 
     Returns:
         ``(N,)`` for ``"none"``, else a scalar; float32 for half/bfloat16 inputs.
@@ -117,11 +121,16 @@ def center_loss(
     x, c = to_compute(input, centers)
     diff = x - c.index_select(0, target.long())
     loss = 0.5 * diff.pow(2).sum(dim=1)
-    return reduce_loss(loss, reduction, weight=weight, fn=fn)
+    return reduce_global(loss, reduction, process_group, weight=weight, fn=fn)
 
 
 def center_update_statistics(
-    input: Tensor, target: Tensor, centers: Tensor, *, validate: bool | None = None
+    input: Tensor,
+    target: Tensor,
+    centers: Tensor,
+    *,
+    validate: bool | None = None,
+    process_group: ProcessGroup | None = None,
 ) -> tuple[Tensor, Tensor]:
     r"""The per-class sums and counts of the centre update, before they are applied.
 
@@ -138,6 +147,10 @@ def center_update_statistics(
         target: class indices ``(N,)``, integer.
         centers: current centres ``(C, D)``, floating.
         validate: check the label range (``None``: the global switch).
+        process_group: ``torch.distributed`` group holding the other shards of the batch:
+            the sums and counts are summed over its ranks (one all-reduce of
+            :math:`C (D + 1)` numbers), so every rank gets the statistics of the whole batch;
+            ``None``: this process's batch only.
 
     Returns:
         ``(sums, counts)``: ``(C, D)`` and ``(C,)``, both in the compute dtype of ``input`` and
@@ -162,6 +175,7 @@ def center_update_statistics(
         counts = torch.zeros(c.shape[0], dtype=c.dtype, device=c.device).index_add(
             0, index, torch.ones_like(index, dtype=c.dtype)
         )
+        sums, counts = all_reduce_sums([sums, counts], process_group)
     return sums, counts
 
 

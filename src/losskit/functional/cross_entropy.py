@@ -32,15 +32,18 @@ from torch import Tensor
 from .._core.checks import (
     check_class_dim,
     check_class_tensor,
+    check_distribution,
     check_floating,
     check_in_range,
     check_index,
     check_integer,
+    check_probabilities,
     check_tensor,
     fail,
     prepare_pair,
     shape_str,
 )
+from .._core.distributed import ProcessGroup, all_reduce_sum, reduce_global
 from .._core.dtypes import compute_dtype
 from .._core.reduction import check_reduction, reduce_loss
 
@@ -69,9 +72,22 @@ def _check_smoothing(fn: str, label_smoothing: float) -> float:
     return float(label_smoothing)
 
 
-def _broadcast_option(fn: str, name: str, value: Tensor | None, like: Tensor) -> Tensor | None:
-    """A tensor option (``pos_weight``) must be real and broadcast *to* ``like``'s shape."""
-    return None if value is None else _broadcast_tensor(fn, name, value, like)
+def _broadcast_option(
+    fn: str, name: str, value: Tensor | float | None, like: Tensor
+) -> Tensor | None:
+    """A tensor option (``pos_weight``) must be real and broadcast *to* ``like``'s shape; a
+    Python number is a scalar (as TensorFlow's ``weighted_cross_entropy_with_logits`` takes)."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return torch.tensor(float(value), dtype=like.dtype, device=like.device)
+    if not isinstance(value, Tensor):
+        raise fail(
+            fn,
+            f"{name} must be a tensor or a float, got {type(value).__name__}",
+            TypeError,
+        )
+    return _broadcast_tensor(fn, name, value, like)
 
 
 def _broadcast_tensor(fn: str, name: str, value: Tensor, like: Tensor) -> Tensor:
@@ -115,9 +131,11 @@ def sigmoid_cross_entropy(
     target: Tensor,
     *,
     weight: Tensor | None = None,
-    pos_weight: Tensor | None = None,
+    pos_weight: Tensor | float | None = None,
     label_smoothing: float = 0.0,
     reduction: str = "mean",
+    validate: bool | None = None,
+    process_group: ProcessGroup | None = None,
 ) -> Tensor:
     r"""Binary cross-entropy on logits (sigmoid cross-entropy), for binary and multi-label targets.
 
@@ -136,18 +154,23 @@ def sigmoid_cross_entropy(
         input: logits ``[*]``, floating.
         target: targets in ``[0, 1]`` (binary or soft), same shape as ``input``.
         weight: optional weights broadcastable to ``[*]``, multiplying the unreduced loss.
-        pos_weight: optional weight of the positive term, broadcastable to ``[*]`` (typically one
-            value per class, ``[C]`` for ``[N, C]`` inputs).
+        pos_weight: optional weight of the positive term: a float, or a tensor broadcastable to
+            ``[*]`` (typically one value per class, ``[C]`` for ``[N, C]`` inputs).
         label_smoothing: :math:`\epsilon \in [0, 1]`.
         reduction: ``"none" | "mean" | "sum"``; ``"mean"`` divides by the number of elements.
+        validate: check that ``target`` lies in ``[0, 1]`` (which also catches arguments passed
+            labels first, in TensorFlow's order); ``None`` follows :func:`losskit.set_validation`.
+        process_group: ``torch.distributed`` group holding the other shards of the batch:
+            ``"mean"`` and ``"sum"`` then run over every rank's elements (see
+            :mod:`losskit.distributed`); ``None``: this process's batch only.
 
     Returns:
         ``[*]`` for ``"none"``, else a scalar; float32 for half/bfloat16 inputs.
 
     Raises:
         ValueError: shapes differ, ``pos_weight``/``weight`` do not broadcast, smoothing outside
-            ``[0, 1]``, unknown reduction.
-        TypeError: ``input`` is not floating.
+            ``[0, 1]``, ``target`` outside ``[0, 1]`` (when validating), unknown reduction.
+        TypeError: ``input`` is not floating, ``pos_weight`` neither a tensor nor a float.
 
     Example:
         >>> x = torch.tensor([2.0, -1.0, 0.0])
@@ -166,11 +189,12 @@ def sigmoid_cross_entropy(
     fn = "sigmoid_cross_entropy"
     eps = _check_smoothing(fn, label_smoothing)
     x, y = prepare_pair(fn, input, target)
+    check_probabilities(fn, "target", y, validate=validate)
     pw = _broadcast_option(fn, "pos_weight", pos_weight, x)
     if eps > 0.0:
         y = y * (1.0 - eps) + 0.5 * eps
     loss = F.binary_cross_entropy_with_logits(x, y, pos_weight=pw, reduction="none")
-    return reduce_loss(loss, reduction, weight=weight, fn=fn)
+    return reduce_global(loss, reduction, process_group, weight=weight, fn=fn)
 
 
 def binary_cross_entropy(
@@ -196,15 +220,15 @@ def binary_cross_entropy(
         target: targets in ``[0, 1]``, same shape.
         weight: optional weights broadcastable to ``[*]``.
         reduction: ``"none" | "mean" | "sum"``; ``"mean"`` divides by the number of elements.
-        validate: check that ``input`` lies in ``[0, 1]``; ``None`` follows
-            :func:`losskit.set_validation`.
+        validate: check that ``input`` and ``target`` lie in ``[0, 1]`` (NaN fails); ``None``
+            follows :func:`losskit.set_validation`.
 
     Returns:
         ``[*]`` for ``"none"``, else a scalar; float32 for half/bfloat16 inputs.
 
     Raises:
-        ValueError: shapes differ, ``input`` outside ``[0, 1]`` (when validating), unknown
-            reduction.
+        ValueError: shapes differ, ``input`` or ``target`` outside ``[0, 1]`` (when
+            validating), unknown reduction.
         TypeError: ``input`` is not floating.
 
     Example:
@@ -220,6 +244,7 @@ def binary_cross_entropy(
     fn = "binary_cross_entropy"
     x, y = prepare_pair(fn, input, target)
     check_in_range(fn, "input", x, 0.0, 1.0, validate=validate)
+    check_probabilities(fn, "target", y, validate=validate)
     loss = F.binary_cross_entropy(x, y, reduction="none")
     return reduce_loss(loss, reduction, weight=weight, fn=fn)
 
@@ -243,6 +268,13 @@ def _beta_from_counts(num_negative: Tensor, num_total: Tensor | float) -> Tensor
     return num_negative / num_total
 
 
+def _batch_beta(target: Tensor, process_group: ProcessGroup | None) -> Tensor:
+    r"""One :math:`\beta = \sum |Y_-| / \sum |Y|` over the batch (of every rank of the group)."""
+    counts = torch.stack([(1.0 - target).sum(), target.new_tensor(float(target.numel()))])
+    num_negative, num_total = all_reduce_sum(counts, process_group)
+    return _beta_from_counts(num_negative, num_total.clamp_min(1.0))
+
+
 def _balanced_unreduced(x: Tensor, y: Tensor, beta: Tensor | float) -> Tensor:
     r"""HED's class-balanced cross-entropy, unreduced:
     :math:`\beta\,y\,\mathrm{softplus}(-x) + (1-\beta)(1-y)\,\mathrm{softplus}(x)`.
@@ -263,9 +295,11 @@ def balanced_sigmoid_cross_entropy(
     input: Tensor,
     target: Tensor,
     *,
-    beta: float | Tensor | None = None,
+    beta: float | Tensor | str | None = None,
     weight: Tensor | None = None,
     reduction: str = "mean",
+    validate: bool | None = None,
+    process_group: ProcessGroup | None = None,
 ) -> Tensor:
     r"""Class-balanced sigmoid cross-entropy of HED (Xie & Tu 2015).
 
@@ -278,7 +312,9 @@ def balanced_sigmoid_cross_entropy(
     :math:`\beta` is computed **per sample** over all non-batch dimensions (the fraction of
     negatives in each image; soft targets count :math:`1 - y`), as a constant (no gradient flows
     through it). A float uses a fixed :math:`\beta`; a tensor broadcastable to the input gives
-    β explicitly (for example one value per sample, ``[N, 1, 1, 1]``).
+    β explicitly (for example one value per sample, ``[N, 1, 1, 1]``). ``beta="batch"`` computes
+    one β over the whole batch, :math:`\beta = \sum_n |Y_-^{(n)}| / \sum_n |Y^{(n)}|`, and
+    with ``process_group`` over the batch of every rank (one all-reduce of two counts).
 
     Up to the factor :math:`1-\beta` this is :func:`sigmoid_cross_entropy` with
     ``pos_weight = β / (1 − β)``. HED sums the loss over the pixels of an image: that is
@@ -287,17 +323,23 @@ def balanced_sigmoid_cross_entropy(
     Args:
         input: logits ``[N, *]``, floating (at least 2 dimensions when ``beta=None``).
         target: targets in ``[0, 1]``, same shape.
-        beta: ``None`` (per-sample β), a float in ``[0, 1]``, or a tensor broadcastable to
-            ``[N, *]``.
+        beta: ``None`` (per-sample β), ``"batch"`` (one β for the batch), a float in
+            ``[0, 1]``, or a tensor broadcastable to ``[N, *]``.
         weight: optional weights broadcastable to ``[N, *]``.
         reduction: ``"none" | "mean" | "sum"``.
+        validate: check that ``target`` lies in ``[0, 1]``; ``None`` follows
+            :func:`losskit.set_validation`.
+        process_group: ``torch.distributed`` group holding the other shards of the batch:
+            ``"mean"`` and ``"sum"`` (and ``beta="batch"``) then run over every rank's elements (see
+            :mod:`losskit.distributed`); ``None``: this process's batch only.
 
     Returns:
         ``[N, *]`` for ``"none"``, else a scalar; float32 for half/bfloat16 inputs.
 
     Raises:
         ValueError: shapes differ, ``input`` has fewer than 2 dimensions with ``beta=None``,
-            ``beta`` outside ``[0, 1]`` or not broadcastable, unknown reduction.
+            ``beta`` outside ``[0, 1]`` or not broadcastable, ``target`` outside ``[0, 1]``
+            (when validating), unknown reduction.
         TypeError: ``input`` is not floating, ``beta`` of a wrong type.
 
     Example:
@@ -305,14 +347,20 @@ def balanced_sigmoid_cross_entropy(
         >>> y = torch.tensor([[1.0, 0.0, 0.0, 0.0]])  # beta = 3/4
         >>> balanced_sigmoid_cross_entropy(x, y, reduction="none")
         tensor([[0.5199, 0.1733, 0.1733, 0.1733]])
+        >>> y2 = torch.tensor([[1.0, 1.0], [0.0, 0.0]])  # one beta for the batch: 2/4
+        >>> balanced_sigmoid_cross_entropy(torch.zeros(2, 2), y2, beta="batch")
+        tensor(0.3466)
 
     References:
         Xie, Tu, "Holistically-Nested Edge Detection", ICCV 2015.
     """
     fn = "balanced_sigmoid_cross_entropy"
     x, y = prepare_pair(fn, input, target)
+    check_probabilities(fn, "target", y, validate=validate)
     b: Tensor | float
-    if beta is None:
+    if isinstance(beta, str) and beta == "batch":
+        b = _batch_beta(y.detach(), process_group)
+    elif beta is None:
         if x.dim() < 2:
             raise fail(
                 fn,
@@ -325,13 +373,15 @@ def balanced_sigmoid_cross_entropy(
     else:
         if isinstance(beta, bool) or not isinstance(beta, (int, float)):
             raise fail(
-                fn, f"beta must be None, a float or a tensor, got {type(beta).__name__}", TypeError
+                fn,
+                f"beta must be None, a float or a tensor (or 'batch'), got {beta!r}",
+                TypeError,
             )
         if not 0.0 <= beta <= 1.0:
             raise fail(fn, f"beta must lie in [0, 1], got {beta!r}")
         b = float(beta)
     loss = _balanced_unreduced(x, y, b)
-    return reduce_loss(loss, reduction, weight=weight, fn=fn)
+    return reduce_global(loss, reduction, process_group, weight=weight, fn=fn)
 
 
 # --------------------------------------------------------------------------------------------
@@ -346,6 +396,8 @@ def softmax_cross_entropy(
     weight: Tensor | None = None,
     label_smoothing: float = 0.0,
     reduction: str = "mean",
+    validate: bool | None = None,
+    process_group: ProcessGroup | None = None,
 ) -> Tensor:
     r"""Softmax cross-entropy against a target distribution (one-hot or soft).
 
@@ -369,6 +421,12 @@ def softmax_cross_entropy(
         weight: optional class weights ``[C]``.
         label_smoothing: :math:`\epsilon \in [0, 1]`.
         reduction: ``"none" | "mean" | "sum"``.
+        validate: check that ``target`` holds distributions along ``dim`` (entries in
+            ``[0, 1]`` summing to 1, up to rounding); ``None`` follows
+            :func:`losskit.set_validation`.
+        process_group: ``torch.distributed`` group holding the other shards of the batch:
+            ``"mean"`` and ``"sum"`` then run over every rank's elements (see
+            :mod:`losskit.distributed`); ``None``: this process's batch only.
 
     Returns:
         ``input``'s shape without ``dim`` for ``"none"``, else a scalar; float32 for
@@ -376,7 +434,8 @@ def softmax_cross_entropy(
 
     Raises:
         ValueError: shapes differ, bad ``dim``, ``weight`` not ``[C]``, smoothing outside
-            ``[0, 1]``, unknown reduction.
+            ``[0, 1]``, ``target`` not a distribution along ``dim`` (when validating), unknown
+            reduction.
         TypeError: ``input`` not floating; ``target`` holds integers (the error names
             :func:`sparse_softmax_cross_entropy`).
 
@@ -406,6 +465,7 @@ def softmax_cross_entropy(
         )
     x, y = prepare_pair(fn, input, target)
     d = check_class_dim(fn, x, dim)
+    check_distribution(fn, "target", target, d, validate=validate)
     w = _class_weight(fn, weight, x.shape[d], x)
     loss = F.cross_entropy(
         _to_torch_layout(x, d),
@@ -414,7 +474,7 @@ def softmax_cross_entropy(
         label_smoothing=eps,
         reduction="none",
     )
-    return reduce_loss(loss, reduction, fn=fn)
+    return reduce_global(loss, reduction, process_group, fn=fn)
 
 
 def sparse_softmax_cross_entropy(
@@ -427,6 +487,7 @@ def sparse_softmax_cross_entropy(
     label_smoothing: float = 0.0,
     reduction: str = "mean",
     validate: bool | None = None,
+    process_group: ProcessGroup | None = None,
 ) -> Tensor:
     r"""Softmax cross-entropy against integer class labels.
 
@@ -454,6 +515,10 @@ def sparse_softmax_cross_entropy(
         reduction: ``"none" | "mean" | "sum"``.
         validate: check that labels lie in ``[0, C)`` or equal ``ignore_index``; ``None``
             follows :func:`losskit.set_validation`.
+        process_group: ``torch.distributed`` group holding the other shards of the batch:
+            ``"mean"`` divides the sum over every rank by the count (summed class weights) of
+            the counted labels of every rank (see :mod:`losskit.distributed`); ``None``: this
+            process's batch only.
 
     Returns:
         ``input``'s shape without ``dim`` for ``"none"``, else a scalar; float32 for
@@ -521,4 +586,4 @@ def sparse_softmax_cross_entropy(
     else:
         safe = torch.where(counted, labels, torch.zeros_like(labels))
         divisor = (w[safe] * counted).sum()
-    return reduce_loss(loss, reduction, divisor=divisor, fn=fn)
+    return reduce_global(loss, reduction, process_group, divisor=divisor, fn=fn)

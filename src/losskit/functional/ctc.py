@@ -22,10 +22,11 @@ A CTC model emits, at each of the :math:`T` frames, one of :math:`C` classes, on
 The loss is :math:`-\log \sum_{\pi:\, \mathcal B(\pi) = y} \prod_t p_t(\pi_t)`, and a decoder
 returns the label sequences that maximise (greedy: the best path's) probability.
 
-The standard topology runs on PyTorch's native CTC kernel. The other one, and every call traced by
-``torch.compile`` (the native kernel has a data-dependent output shape), run a log-space
-forward-backward written here: a :class:`torch.autograd.Function` vectorised over the batch and
-the label positions (a loop over time only), whose gradient is the state occupancy
+The standard topology runs on PyTorch's native CTC kernel, eagerly and under ``torch.compile``
+(wrapped as a custom operator whose data-dependent output shape is declared, so the compiled graph
+does not break). The other topology runs a log-space forward-backward written here: a
+:class:`torch.autograd.Function` vectorised over the batch and the label positions (a loop over
+time only), whose gradient is the state occupancy
 :math:`\gamma_t(s) = \alpha_t(s)\beta_t(s)/p` of the forward-backward algorithm.
 
 Gradients
@@ -405,57 +406,101 @@ def _alignment_nll(
     return out
 
 
-class _NativeCTC(torch.autograd.Function):
-    """PyTorch's CTC kernel, with the gradient turned into the true partial derivative.
+# PyTorch's CTC kernel as two custom operators. ``aten._ctc_loss`` sizes its ``log_alpha`` by the
+# longest target, a data-dependent shape that stops ``torch.compile`` (``F.ctc_loss`` itself
+# breaks the graph there). As opaque operators with a declared output shape (the ``log_alpha``
+# width an unbacked size) the kernel runs inside a compiled graph too, so compiled and eager
+# ``ctc_loss`` run the same native kernel.
 
-    The kernel's backward returns :math:`p_t(k) - \\sum_{s: l'_s = k}\\gamma_t(s)` per unit of
-    incoming gradient; subtracting :math:`p_t(k)` on the frames inside the input lengths (one
-    ``addcmul_`` on the kernel's fresh gradient) leaves :math:`-\\sum\\gamma`.
+
+@torch.library.custom_op("losskit::ctc_native", mutates_args=())
+def _ctc_native(
+    lp: Tensor, targets: Tensor, il: Tensor, tl: Tensor, blank: int, zero_infinity: bool
+) -> tuple[Tensor, Tensor]:
+    # The int-list overload: the tensor overload converts the lengths element by element.
+    nll, log_alpha = torch.ops.aten._ctc_loss(
+        lp, targets, il.tolist(), tl.tolist(), blank, zero_infinity
+    )
+    return nll, log_alpha
+
+
+@_ctc_native.register_fake
+def _ctc_native_fake(
+    lp: Tensor, targets: Tensor, il: Tensor, tl: Tensor, blank: int, zero_infinity: bool
+) -> tuple[Tensor, Tensor]:
+    width = torch.library.get_ctx().new_dynamic_size()
+    frames, batch = lp.shape[0], lp.shape[1]
+    return lp.new_empty((batch,)), lp.new_empty((batch, frames, width))
+
+
+@torch.library.custom_op("losskit::ctc_native_backward", mutates_args=())
+def _ctc_native_backward(
+    grad: Tensor,
+    lp: Tensor,
+    targets: Tensor,
+    il: Tensor,
+    tl: Tensor,
+    nll: Tensor,
+    log_alpha: Tensor,
+    blank: int,
+    zero_infinity: bool,
+) -> Tensor:
+    out: Tensor = torch.ops.aten._ctc_loss_backward(
+        grad, lp, targets, il.tolist(), tl.tolist(), nll, log_alpha, blank, zero_infinity
+    )
+    return out
+
+
+@_ctc_native_backward.register_fake
+def _ctc_native_backward_fake(
+    grad: Tensor,
+    lp: Tensor,
+    targets: Tensor,
+    il: Tensor,
+    tl: Tensor,
+    nll: Tensor,
+    log_alpha: Tensor,
+    blank: int,
+    zero_infinity: bool,
+) -> Tensor:
+    return torch.empty_like(lp)
+
+
+def _ctc_native_setup(ctx: Any, inputs: tuple[Any, ...], output: tuple[Tensor, Tensor]) -> None:
+    lp, targets, il, tl, blank, zero_infinity = inputs
+    ctx.save_for_backward(lp, targets, il, tl, *output)
+    ctx.blank = blank
+    ctx.zero_infinity = zero_infinity
+
+
+def _ctc_native_grad(
+    ctx: Any, grad: Tensor, _grad_alpha: Tensor | None
+) -> tuple[Tensor | None, ...]:
+    r"""The kernel's gradient turned into the true partial derivative.
+
+    The kernel's backward returns :math:`p_t(k) - \sum_{s: l'_s = k}\gamma_t(s)` per unit of
+    incoming gradient; subtracting :math:`p_t(k)` on the frames inside the input lengths leaves
+    :math:`-\sum\gamma`.
     """
+    lp, targets, il, tl, nll, log_alpha = ctx.saved_tensors
+    out = _ctc_native_backward(
+        grad.contiguous(), lp, targets, il, tl, nll, log_alpha, ctx.blank, ctx.zero_infinity
+    )
+    running = torch.arange(lp.shape[0], device=lp.device)[:, None] < il
+    scale = torch.where(running, grad, 0.0)
+    if ctx.zero_infinity:
+        scale = torch.where(torch.isinf(nll), 0.0, scale)
+    return torch.addcmul(out, lp.exp(), scale[:, :, None], value=-1), None, None, None, None, None
 
-    @staticmethod
-    def forward(
-        ctx: Any,
-        lp: Tensor,
-        targets: Tensor,
-        il: Tensor,
-        tl: Tensor,
-        blank: int,
-        zero_infinity: bool,
-    ) -> Tensor:
-        # The int-list overload: the tensor overload converts the lengths element by element,
-        # in the forward and again in the backward.
-        il_list, tl_list = il.tolist(), tl.tolist()
-        nll, log_alpha = torch.ops.aten._ctc_loss(
-            lp, targets, il_list, tl_list, blank, zero_infinity
-        )
-        ctx.save_for_backward(lp, targets, il, nll, log_alpha)
-        ctx.lengths = (il_list, tl_list)
-        ctx.blank = blank
-        ctx.zero_infinity = zero_infinity
-        return nll
 
-    @staticmethod
-    @torch.autograd.function.once_differentiable
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
-        lp, targets, il, nll, log_alpha = ctx.saved_tensors
-        il_list, tl_list = ctx.lengths
-        out = torch.ops.aten._ctc_loss_backward(
-            grad, lp, targets, il_list, tl_list, nll, log_alpha, ctx.blank, ctx.zero_infinity
-        )
-        running = torch.arange(lp.shape[0], device=lp.device)[:, None] < il
-        scale = torch.where(running, grad, 0.0)
-        if ctx.zero_infinity:
-            scale = torch.where(torch.isinf(nll), 0.0, scale)
-        out.addcmul_(lp.exp(), scale[:, :, None], value=-1)
-        return out, None, None, None, None, None
+_ctc_native.register_autograd(_ctc_native_grad, setup_context=_ctc_native_setup)
 
 
 def _native_nll(
     lp: Tensor, targets: Tensor, il: Tensor, tl: Tensor, *, blank: int, zero_infinity: bool
 ) -> Tensor:
     """Per-sample CTC negative log-likelihood by PyTorch's kernel (true gradient)."""
-    nll: Tensor = _NativeCTC.apply(lp, targets, il, tl, blank, zero_infinity)
+    nll, _ = _ctc_native(lp, targets, il, tl, blank, zero_infinity)
     if zero_infinity:
         nll = torch.where(torch.isinf(nll), 0.0, nll)
     return nll
@@ -521,8 +566,8 @@ def ctc_loss(
         collapse_repeated_labels: merge repeated labels of the targets first.
         ignore_longer_outputs_than_inputs: loss and gradient 0 where target length > input length.
         batch_first: ``log_probs`` is ``(N, T, C)``.
-        validate: run the data-dependent checks (lengths, labels); ``None`` follows
-            :func:`losskit.set_validation`.
+        validate: run the data-dependent checks (``log_probs <= 0``, lengths, labels); ``None``
+            follows :func:`losskit.set_validation`.
 
     Returns:
         ``(N,)`` losses for ``"none"``, else a scalar; float32 for half/bfloat16 ``log_probs``.
@@ -530,7 +575,8 @@ def ctc_loss(
         ``zero_infinity``.
 
     Raises:
-        ValueError: wrong shapes, mismatched batch sizes, lengths outside ``[0, T]`` /
+        ValueError: wrong shapes, mismatched batch sizes, positive ``log_probs`` (raw logits or
+            arguments in TensorFlow's order), lengths outside ``[0, T]`` /
             ``[0, S]`` or not summing to the concatenated targets, labels outside ``[0, C)`` or
             equal to ``blank``, a target longer than its input (unless
             ``ignore_longer_outputs_than_inputs`` or ``zero_infinity``), unknown reduction.
@@ -572,6 +618,17 @@ def ctc_loss(
     tl = _lengths(fn, "target_lengths", target_lengths, batch, lp.device)
     targets = targets.to(device=lp.device, dtype=torch.long)
     if validation_enabled(validate):
+        check_in_range(
+            fn,
+            "log_probs",
+            lp,
+            None,
+            0.0,
+            hint="log-probabilities, e.g. log_softmax(logits, dim=-1); losskit takes "
+            "(log_probs, targets, input_lengths, target_lengths), TensorFlow takes the labels "
+            "first and raw logits",
+            validate=True,
+        )
         _validate_lengths(
             fn,
             targets,
@@ -583,7 +640,7 @@ def ctc_loss(
             longer_allowed=ignore_longer_outputs_than_inputs or zero_infinity,
         )
 
-    native = merge_repeated and lp.numel() > 0 and not torch.compiler.is_compiling()
+    native = merge_repeated and lp.numel() > 0
     tl_eff = tl
     if targets.dim() == 1 and (
         not native or collapse_repeated_labels or ignore_longer_outputs_than_inputs

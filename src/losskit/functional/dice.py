@@ -53,12 +53,11 @@ the class average.
 is a 0-dim tensor; with the defaults it is the survey's ``dice_coefficient``
 (``1 - 2 sum(y x) / (sum(y) + sum(x) + 1e-5)``).
 
-**Across processes.** The statistics are sums, so the pooled loss of a batch split over
-``torch.distributed`` ranks is ``1 - overlap_score(all_reduce(overlap_statistics(..., batch=True)))
-.mean()`` with a differentiable all-reduce (``torch.distributed.nn.functional.all_reduce``). Every
-rank then holds the global loss; since every rank back-propagates it, the all-reduce's backward
-sums identical gradients and each rank receives ``world_size`` times its share of the gradient,
-which the gradient averaging of data-parallel training cancels.
+**Across processes.** The statistics are sums, so ``process_group=`` (with ``batch=True``)
+all-reduces the ``(3, C)`` statistics of every rank once before the score is taken: every rank
+holds the loss of the whole batch, and the gradient of each rank's shard is the single-process
+gradient restricted to it (see :mod:`losskit.distributed`). Without ``batch=True``,
+``process_group=`` makes ``"mean"`` the mean over the samples of every rank.
 """
 
 from __future__ import annotations
@@ -82,8 +81,9 @@ from .._core.checks import (
     shape_str,
     validation_enabled,
 )
+from .._core.distributed import ProcessGroup, all_reduce_sums, reduce_global
 from .._core.dtypes import compute_dtype
-from .._core.reduction import reduce_loss, safe_divide
+from .._core.reduction import safe_divide
 
 __all__ = [
     "dice_coefficient",
@@ -249,23 +249,28 @@ class _PredictionSums(torch.autograd.Function):
     exact; the target gets no gradient (the generic path is used when it requires one).
     """
 
+    generate_vmap_rule = True
+
     @staticmethod
     def forward(
-        ctx: Any,
         x: Tensor,
         labels: Tensor | None,
         dense: Tensor | None,
         valid: Tensor | None,
         activation: str,
         squared: bool,
-    ) -> tuple[Tensor, Tensor]:
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """``(I, |X|)`` plus, for the backward pass, the activated scores and the score of each
+        element's own class (empty without labels)."""
         p = _activate(x, activation)
-        picked = None
+        if p is x:  # no activation: return a view, never the input itself
+            p = x.view_as(x)
+        picked = p.new_empty(0)
         if labels is not None:
             # Score of each element's own class: I is its per-class sum (no one-hot needed).
             picked = p.gather(1, labels.unsqueeze(1)).squeeze(1)  # (N, P)
             counted = picked if valid is None else picked * valid.squeeze(1)
-            inter = torch.zeros(p.shape[:2], dtype=p.dtype, device=p.device).scatter_add_(
+            inter = torch.zeros(p.shape[:2], dtype=p.dtype, device=p.device).scatter_add(
                 1, labels, counted
             )
             pv = p if valid is None else p * valid
@@ -274,19 +279,27 @@ class _PredictionSums(torch.autograd.Function):
             pv = p if valid is None else p * valid
             inter = (pv * dense).sum(-1)
         xsum = (pv * pv).sum(-1) if squared else pv.sum(-1)
+        return inter, xsum, p, picked
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[Tensor, ...]) -> None:
+        x, labels, dense, valid, activation, squared = inputs
+        _, _, p, picked = output
+        ctx.mark_non_differentiable(p, picked)
         ctx.activation = activation
         ctx.squared = squared
+        ctx.has_labels = labels is not None
         ctx.save_for_backward(x, p, picked, labels, dense, valid)
-        return inter, xsum
 
     @staticmethod
     def backward(
-        ctx: Any, grad_inter: Tensor, grad_sum: Tensor
+        ctx: Any, grad_inter: Tensor, grad_sum: Tensor, *_unused: Tensor | None
     ) -> tuple[Tensor | None, None, None, None, None, None]:
         x, p, picked, labels, dense, valid = ctx.saved_tensors
         activation = ctx.activation
-        if torch.is_grad_enabled() and activation != "none":
-            # Differentiable recomputation, so that double backward is exact.
+        if torch.is_grad_enabled():
+            # Differentiable recomputation, so that double backward is exact (the saved scores
+            # are a non-differentiable output; without an activation they are x itself).
             p = _activate(x, activation)
             if labels is not None:
                 picked = p.gather(1, labels.unsqueeze(1)).squeeze(1)
@@ -365,7 +378,7 @@ def _statistics(
         inter = (pv * dense).sum(-1)
         xsum = (pv * pv).sum(-1) if squared else pv.sum(-1)
     else:
-        inter, xsum = _PredictionSums.apply(x, labels, dense, valid, activation, squared)
+        inter, xsum, _, _ = _PredictionSums.apply(x, labels, dense, valid, activation, squared)
     with torch.no_grad():
         if labels is not None:
             ones = torch.ones(labels.shape, dtype=x.dtype, device=x.device)
@@ -552,6 +565,7 @@ def _overlap(
     reduction: str,
     validate: bool | None,
     as_loss: bool,
+    process_group: ProcessGroup | None = None,
 ) -> Tensor:
     for name, flag in (("from_logits", from_logits), ("squared", squared), ("batch", batch)):
         if not isinstance(flag, bool):
@@ -560,6 +574,9 @@ def _overlap(
     stats, c = _statistics(
         fn, input, target, mode, from_logits, squared, batch, ignore_index, validate
     )
+    if batch:
+        inter, xsum, ysum = all_reduce_sums(stats, process_group)
+        stats = (inter, xsum, ysum)
     score = _score(stats, metric, smooth, eps, alpha, beta)  # (N, C) or (C,)
     per_class = 1 - score if as_loss else score
 
@@ -577,7 +594,8 @@ def _overlap(
         per_sample = safe_divide((per_class * w).sum(-1), w.sum())
     else:
         per_sample = per_class.mean(-1)
-    return reduce_loss(per_sample, reduction, weight=weight, fn=fn)
+    group = None if batch else process_group  # pooled statistics are global already
+    return reduce_global(per_sample, reduction, group, weight=weight, fn=fn)
 
 
 def dice_loss(
@@ -595,6 +613,7 @@ def dice_loss(
     weight: Tensor | None = None,
     reduction: str = "mean",
     validate: bool | None = None,
+    process_group: ProcessGroup | None = None,
 ) -> Tensor:
     r"""Dice loss (Milletari et al., V-Net), one minus the soft Dice coefficient.
 
@@ -633,6 +652,9 @@ def dice_loss(
         reduction: ``"none" | "mean" | "sum"`` over the samples.
         validate: data-dependent checks (labels in range, values in :math:`[0, 1]`);
             ``None`` follows :func:`losskit.set_validation`.
+        process_group: ``torch.distributed`` group whose ranks hold the other shards of the
+            batch: the statistics (``batch=True``) or the ``"mean"`` count are summed over it;
+            ``None``: this process's batch only. See :mod:`losskit.distributed`.
 
     Returns:
         ``(N,)`` for ``"none"`` (``()`` with ``batch=True``), else a scalar; float32 for
@@ -679,6 +701,7 @@ def dice_loss(
         reduction=reduction,
         validate=validate,
         as_loss=True,
+        process_group=process_group,
     )
 
 
@@ -779,6 +802,7 @@ def jaccard_loss(
     weight: Tensor | None = None,
     reduction: str = "mean",
     validate: bool | None = None,
+    process_group: ProcessGroup | None = None,
 ) -> Tensor:
     r"""Jaccard loss (soft IoU), one minus the soft intersection over union.
 
@@ -806,6 +830,7 @@ def jaccard_loss(
         weight: per-sample weights ``(N,)``.
         reduction: ``"none" | "mean" | "sum"``.
         validate: data-dependent checks; ``None`` follows the global switch.
+        process_group: see :func:`dice_loss`.
 
     Returns:
         ``(N,)`` for ``"none"`` (``()`` with ``batch=True``), else a scalar.
@@ -843,6 +868,7 @@ def jaccard_loss(
         reduction=reduction,
         validate=validate,
         as_loss=True,
+        process_group=process_group,
     )
 
 
@@ -862,6 +888,7 @@ def tversky_loss(
     weight: Tensor | None = None,
     reduction: str = "mean",
     validate: bool | None = None,
+    process_group: ProcessGroup | None = None,
 ) -> Tensor:
     r"""Tversky loss (Salehi et al. 2017): Dice with separate weights for the two error kinds.
 
@@ -874,10 +901,15 @@ def tversky_loss(
     target) and :math:`\mathrm{FN} = \sum_p (1 - x) y` (missed); :math:`T = 1` for empty
     prediction and target. :math:`\alpha = \beta = 1` is the Jaccard loss with the same ``smooth``
     and ``eps``; :math:`\alpha = \beta = 1/2` is the Dice loss with ``smooth`` and ``eps``
-    doubled. ``beta > alpha`` favours recall. (Keras' ``keras.losses.tversky`` applies its
-    ``alpha`` to the missed positives and its ``beta`` to the false positives, the other way
-    round from its docs and the paper: its ``(alpha, beta)`` is losskit's ``(beta, alpha)``;
-    MONAI's ``TverskyLoss(alpha, beta, smooth_nr=a, smooth_dr=b)`` is ``smooth=a, eps=b - a``.)
+    doubled. ``beta > alpha`` favours recall. MONAI's ``TverskyLoss(alpha, beta, smooth_nr=a,
+    smooth_dr=b)`` is ``smooth=a, eps=b - a``.
+
+    Keras' ``keras.losses.tversky`` depends on the version. Released Keras 3, up to and
+    including 3.15.1, applies its ``alpha`` to the missed positives and its ``beta`` to the
+    false positives, the other way round from its docs and the paper: there Keras'
+    ``(alpha, beta)`` is losskit's ``(beta, alpha)``. Keras' main branch has fixed the swap
+    (commit fa9afd5a, not in 3.15.1): from the first release that contains it, Keras'
+    ``(alpha, beta)`` is losskit's ``(alpha, beta)``. Check ``keras.__version__`` when porting.
 
     Args:
         input: see :func:`dice_loss`.
@@ -894,6 +926,7 @@ def tversky_loss(
         weight: per-sample weights ``(N,)``.
         reduction: ``"none" | "mean" | "sum"``.
         validate: data-dependent checks; ``None`` follows the global switch.
+        process_group: see :func:`dice_loss`.
 
     Returns:
         ``(N,)`` for ``"none"`` (``()`` with ``batch=True``), else a scalar.
@@ -931,4 +964,5 @@ def tversky_loss(
         reduction=reduction,
         validate=validate,
         as_loss=True,
+        process_group=process_group,
     )

@@ -48,8 +48,8 @@ from torch.distributions import Distribution
 
 from .._core.checks import (
     check_class_dim,
+    check_distribution,
     check_floating,
-    check_in_range,
     check_option,
     check_same_shape,
     fail,
@@ -78,12 +78,16 @@ def _log_probs(kind: str, value: Tensor, dim: int, support: Tensor | None = None
     return torch.log(value if support is None else torch.where(support, value, 1.0))
 
 
-def _check_kind(fn: str, name: str, kind: str, value: Tensor, validate: bool | None) -> None:
-    """Data-dependent: probabilities in [0, 1], log-probabilities <= 0 (NaN fails)."""
-    if kind == "probs":
-        check_in_range(fn, name, value, 0.0, 1.0, validate=validate)
-    elif kind == "log_probs":
-        check_in_range(fn, name, value, None, 0.0, validate=validate)
+def _check_kind(
+    fn: str, name: str, kind: str, value: Tensor, dim: int, validate: bool | None
+) -> None:
+    """Data-dependent: ``"probs"`` and ``"log_probs"`` must be distributions along ``dim``
+    (entries in [0, 1], or <= 0, summing, or their exponentials summing, to 1; NaN fails)."""
+    if kind in ("probs", "log_probs"):
+        hint = f"{kind} along dim {dim}; pass input_kind/target_kind='logits' for scores"
+        check_distribution(
+            fn, name, value, dim, log=kind == "log_probs", validate=validate, hint=hint
+        )
 
 
 def _check_nan(fn: str, loss: Tensor, allow_nan_stats: bool) -> None:
@@ -165,8 +169,9 @@ def kl_divergence(
         weight: optional weights broadcastable to the unreduced shape (``input`` without ``dim``,
             or the distributions' batch shape).
         reduction: ``"none" | "mean" | "sum" | "batchmean"``; ``"none"`` gives ``[N, *]``.
-        validate: check that ``"probs"`` lie in :math:`[0, 1]` and ``"log_probs"`` are
-            :math:`\le 0`; ``None`` follows :func:`losskit.set_validation`.
+        validate: check that ``"probs"`` and ``"log_probs"`` are distributions along ``dim``
+            (probabilities in :math:`[0, 1]`, log-probabilities :math:`\le 0`, summing to 1 up to
+            rounding); ``None`` follows :func:`losskit.set_validation`.
 
     Returns:
         ``[N, *]`` for ``"none"``, else a scalar; float32 for half/bfloat16 inputs.
@@ -203,8 +208,8 @@ def kl_divergence(
     check_floating(fn, "target", target)
     check_same_shape(fn, input, target)
     d = check_class_dim(fn, input, dim)
-    _check_kind(fn, "input", input_kind, input, validate)
-    _check_kind(fn, "target", target_kind, target, validate)
+    _check_kind(fn, "input", input_kind, input, d, validate)
+    _check_kind(fn, "target", target_kind, target, d, validate)
 
     x, y = to_compute(input, target)
     if target_kind == "probs" and input_kind == "logits" and not y.requires_grad:

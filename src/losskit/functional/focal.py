@@ -30,13 +30,15 @@ from .._core.checks import (
     check_index,
     check_integer,
     check_positive,
+    check_probabilities,
     check_tensor,
     fail,
     prepare_pair,
     shape_str,
+    transforming,
 )
+from .._core.distributed import ProcessGroup, reduce_global
 from .._core.dtypes import compute_dtype
-from .._core.reduction import reduce_loss
 
 __all__ = ["sigmoid_focal_loss", "softmax_focal_loss"]
 
@@ -89,167 +91,182 @@ Measured on 2 idle cores at 2^22 elements: 2^15 blocks 54 ms, 2^17 blocks 30 ms,
 
 
 def _blocked(x: Tensor) -> bool:
-    """Whether to run block by block (CPU eager, more than one block)."""
-    return x.device.type == "cpu" and x.numel() > _BLOCK and not torch.compiler.is_compiling()
+    """Whether to run block by block (CPU eager, more than one block, no torch.func transform)."""
+    return (
+        x.device.type == "cpu"
+        and x.numel() > _BLOCK
+        and not torch.compiler.is_compiling()
+        and not transforming()
+    )
 
 
 def _threshold(x: Tensor) -> float:
     return 40.0 if x.dtype == torch.float64 else 20.0
 
 
-def _focal_forward(x: Tensor, t: Tensor, alpha: float | None, gamma: float) -> Tensor:
-    """Unreduced sigmoid focal loss with two full-size temporaries (one is the result)."""
-    if _blocked(x):
-        return _focal_forward_blocks(x, t, alpha, gamma)
-    loss = _softplus(x)
-    loss.addcmul_(x, t, value=-1.0)  # ce = softplus(x) - x t
+def _terms(x: Tensor, t: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    r"""``(ce, p, q)``: the cross-entropy, :math:`p = \sigma(x)` and :math:`q = \sigma(-x) = 1 - p`,
+    each accurate in relative terms at both ends.
+
+    Both sigmoids are computed (no ``1 - p`` cancellation), and with
+    :math:`s = \min(p, q) = \sigma(-|x|) \le \tfrac12`,
+
+    .. math:: \mathrm{ce} = \max(x, 0) - x\,t - \log(1 - s),
+
+    whose first two terms are :math:`x(1-t) \ge 0` or :math:`-x t \ge 0` and whose last is
+    :math:`\log(1 + e^{-|x|}) > 0`: a sum of non-negative terms, so a confident correct prediction
+    (:math:`x = 30, t = 1`) gives :math:`e^{-30}` instead of the 0 that ``softplus(x) - x t``
+    rounds to. For first-order use only (the ``|x|`` kink makes autograd through it wrong at
+    exactly :math:`x = 0`); :func:`_smooth_terms` is the differentiable twin.
+    """
+    p, q = torch.sigmoid(x), torch.sigmoid(-x)
+    ce = torch.addcmul(x.clamp_min(0.0), x, t, value=-1.0)
+    return ce.sub_(torch.minimum(p, q).neg_().log1p_()), p, q
+
+
+def _smooth_terms(x: Tensor, t: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """:func:`_terms` in operations autograd differentiates correctly everywhere (for double
+    backward and for targets that need a gradient): two sigmoids and two softplus."""
+    ce = t * _softplus(-x) + (1.0 - t) * _softplus(x)
+    return ce, torch.sigmoid(x), torch.sigmoid(-x)
+
+
+def _modulator(p: Tensor, q: Tensor, t: Tensor) -> Tensor:
+    r""":math:`m = 1 - p_t = t\,q + (1 - t)\,p`: exact for hard targets at both ends."""
+    return t * q + (1.0 - t) * p
+
+
+def _focal_value(
+    terms: tuple[Tensor, Tensor, Tensor], t: Tensor, alpha: float | None, gamma: float
+) -> Tensor:
+    r""":math:`\alpha_t\, m^\gamma\, \mathrm{ce}` from the terms."""
+    ce, p, q = terms
+    loss = ce
     if gamma != 0.0:
-        m = torch.sigmoid(x)
-        _one_minus_pt_(m, t)
-        _pow_(m, gamma)
-        loss.mul_(m)
-    return _apply_alpha_(loss, t, alpha, inplace=True)
+        loss = ce * _power(_modulator(p, q, t), gamma)
+    return _apply_alpha_(loss, t, alpha, inplace=False)
 
 
-def _one_minus_pt_(p: Tensor, t: Tensor) -> Tensor:
-    """In place: ``p`` becomes :math:`1 - p_t = p + t - 2pt`."""
-    return p.addcmul_(p, t, value=-2.0).add_(t)
+def _power(m: Tensor, gamma: float) -> Tensor:
+    if gamma == 1.0:
+        return m
+    if gamma == 2.0:
+        return m * m
+    if gamma < 1.0:
+        # m^(gamma - 1) is infinite at m = 0 (a saturated, correct prediction), where the true
+        # gradient is 0: keep the power finite (its factors there are 0).
+        m = m.clamp_min(torch.finfo(m.dtype).tiny)
+    return m.pow(gamma)
 
 
-def _pow_(m: Tensor, gamma: float) -> Tensor:
+class _Scratch:
+    """Block-sized buffers of the CPU eager path, reused by every block: the block loop then
+    allocates nothing (fresh block-sized tensors would each cost an allocation and page faults,
+    as much as the arithmetic)."""
+
+    def __init__(self, n: int, dtype: torch.dtype) -> None:
+        self.ce, self.p, self.q, self.m, self.u, self.v = (
+            torch.empty(n, dtype=dtype) for _ in range(6)
+        )
+
+    def terms(self, x: Tensor, t: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """:func:`_terms` of one block into the buffers, plus :math:`1 - t`."""
+        k = x.numel()
+        ce, p, q, u = self.ce[:k], self.p[:k], self.q[:k], self.u[:k]
+        torch.sigmoid(x, out=p)
+        torch.sigmoid(torch.neg(x, out=u), out=q)
+        log_r = torch.minimum(p, q, out=u).neg_().log1p_()
+        torch.clamp_min(x, 0.0, out=ce).addcmul_(x, t, value=-1.0).sub_(log_r)
+        omt = torch.sub(1.0, t, out=u)
+        return ce, p, q, omt
+
+    def modulator(self, p: Tensor, q: Tensor, t: Tensor, omt: Tensor) -> Tensor:
+        m = torch.mul(t, q, out=self.m[: p.numel()])
+        return m.addcmul_(omt, p)
+
+
+def _power_(m: Tensor, gamma: float) -> Tensor:
+    """In place: ``m ** gamma`` (finite at 0 for ``gamma < 1``, as :func:`_power`)."""
     if gamma == 2.0:
         return m.mul_(m)
-    if gamma != 1.0:
-        m.pow_(gamma)
-    return m
+    if gamma < 1.0:
+        m.clamp_min_(torch.finfo(m.dtype).tiny)
+    return m if gamma == 1.0 else m.pow_(gamma)
 
 
-def _alpha_t_partial_(buf: Tensor, t: Tensor, alpha: float | None) -> float:
-    r"""Multiply ``buf`` in place by :math:`\alpha_t / s` and return the constant :math:`s` still
-    to apply (folded by the caller into another operation): :math:`\alpha_t = s(1 + c\,t)`."""
-    if alpha is None:
-        return 1.0
-    if alpha == 1.0:
-        buf.mul_(t)
-        return 1.0
-    c = (2.0 * alpha - 1.0) / (1.0 - alpha)
-    if c != 0.0:
-        buf.addcmul_(buf, t, value=c)
-    return 1.0 - alpha
-
-
-def _focal_forward_blocks(x: Tensor, t: Tensor, alpha: float | None, gamma: float) -> Tensor:
-    """The forward pass block by block: per block, ``softplus`` and ``sigmoid`` plus six cheap
-    in-place passes over cache-resident temporaries, written straight into the result."""
+def _focal_forward(x: Tensor, t: Tensor, alpha: float | None, gamma: float) -> Tensor:
+    """Unreduced sigmoid focal loss (block by block on the CPU in eager mode)."""
+    if not _blocked(x):
+        return _focal_value(_terms(x, t), t, alpha, gamma)
     xf, tf = x.reshape(-1), t.reshape(-1)
     out = torch.empty_like(xf)
-    m = torch.empty(min(_BLOCK, xf.numel()), dtype=x.dtype)
-    zero = x.new_zeros(())
+    scratch = _Scratch(min(_BLOCK, xf.numel()), x.dtype)
     for start in range(0, xf.numel(), _BLOCK):
         xb, tb = xf[start : start + _BLOCK], tf[start : start + _BLOCK]
-        lb = out[start : start + _BLOCK]
-        torch.addcmul(_softplus(xb), xb, tb, value=-1.0, out=lb)  # ce = softplus(x) - x t
+        ce, p, q, omt = scratch.terms(xb, tb)
         if gamma != 0.0:
-            mb = torch.sigmoid(xb, out=m[: xb.numel()])
-            _pow_(_one_minus_pt_(mb, tb), gamma)
-            scale = _alpha_t_partial_(mb, tb, alpha)
-            torch.addcmul(zero, lb, mb, value=scale, out=lb)  # scale * ce * m^gamma (1 + c t)
-        else:
-            scale = _alpha_t_partial_(lb, tb, alpha)
-            if scale != 1.0:
-                torch.addcmul(zero, lb, tb.new_ones(()), value=scale, out=lb)
+            ce.mul_(_power_(scratch.modulator(p, q, tb, omt), gamma))
+        out[start : start + _BLOCK] = _apply_alpha_(ce, tb, alpha, inplace=True)
     return out.view(x.shape)
 
 
-def _focal_grad_blocks(
-    x: Tensor, t: Tensor, grad: Tensor, alpha: float | None, gamma: float
-) -> Tensor:
-    r"""First-order backward of the CPU eager path, block by block (see :func:`_focal_grad`).
-
-    Per block, with :math:`d = m - t = p(1 - 2t)`: the bracket over :math:`\gamma` is
-    :math:`\mathrm{ce}\,d\,(1-p) + (p - t)\,m/\gamma`, and the constants
-    (:math:`\gamma`, the constant part of :math:`\alpha_t`) are folded into the final multiply
-    by the incoming gradient (for :math:`\gamma < 10^{-3}` the bracket is formed directly, so
-    that :math:`1/\gamma` cannot overflow).
-    """
-    xf, tf = x.reshape(-1), t.reshape(-1)
-    gf = grad.expand(x.shape).reshape(-1)
-    out = torch.empty_like(xf)
-    n = min(_BLOCK, xf.numel())
-    p, d, m, c = (torch.empty(n, dtype=x.dtype) for _ in range(4))
-    zero = x.new_zeros(())
-    tiny = torch.finfo(x.dtype).tiny
-    for start in range(0, xf.numel(), _BLOCK):
-        xb, tb, gb = (v[start : start + _BLOCK] for v in (xf, tf, gf))
-        ob = out[start : start + _BLOCK]
-        k = xb.numel()
-        pb = torch.sigmoid(xb, out=p[:k])
-        if gamma == 0.0:
-            body = torch.sub(pb, tb, out=ob)  # p - t
-            scale = 1.0
-        else:
-            db = torch.addcmul(pb, pb, tb, value=-2.0, out=d[:k])  # p (1 - 2t) = m - t
-            mb = torch.add(db, tb, out=m[:k])  # m = 1 - p_t
-            body = torch.addcmul(_softplus(xb), xb, tb, value=-1.0, out=c[:k])  # ce
-            body.mul_(db).addcmul_(body, pb, value=-1.0)  # ce p (1 - 2t)(1 - p)
-            if gamma >= 1e-3:  # 1 / gamma stays small: fold gamma into the final multiply
-                body.addcmul_(torch.sub(pb, tb, out=ob), mb, value=1.0 / gamma)
-                scale = gamma
-            else:
-                body.mul_(gamma).addcmul_(torch.sub(pb, tb, out=ob), mb)
-                scale = 1.0
-            if gamma != 1.0:
-                if gamma < 1.0:
-                    mb.clamp_min_(tiny)
-                if gamma != 2.0:
-                    mb.pow_(gamma - 1.0)
-                body.mul_(mb)
-        scale *= _alpha_t_partial_(body, tb, alpha)
-        torch.addcmul(zero, body, gb, value=scale, out=ob)
-    return out.view(x.shape)
-
-
-def _focal_grad(
-    x: Tensor, t: Tensor, grad: Tensor, alpha: float | None, gamma: float, inplace: bool
+def _focal_grad_of(
+    terms: tuple[Tensor, Tensor, Tensor], t: Tensor, grad: Tensor, alpha: float | None, gamma: float
 ) -> Tensor:
     r"""Gradient of the unreduced sigmoid focal loss with respect to the logits, times ``grad``.
 
     .. math::
 
         \frac{\partial l}{\partial x} = \alpha_t\Big[(p - t)\,m^\gamma
-            + \gamma\,\mathrm{ce}\,m^{\gamma-1}\,p(1-p)(1-2t)\Big],
-        \qquad m = 1 - p_t = p + t - 2pt.
+            + \gamma\,\mathrm{ce}\,m^{\gamma-1}\,p\,q\,(1-2t)\Big],
+        \qquad m = t\,q + (1-t)\,p,
 
-    ``inplace`` reuses the temporaries (first-order backward); otherwise every operation is out
-    of place, so that the result can itself be differentiated (``create_graph=True``).
+    with :math:`p - t = (1 - t)\,p - t\,q` (exact at both ends, like the value).
     """
-    p = torch.sigmoid(x)
-    if gamma == 0.0:
-        g = p.sub_(t) if inplace else p - t
-    else:
-        m = torch.addcmul(t, p, t, value=-2.0)
-        m = m.add_(p) if inplace else m + p
-        ce = torch.addcmul(_softplus(x), x, t, value=-1.0)
-        if inplace:
-            ce.mul_(p).addcmul_(ce, p, value=-1.0).addcmul_(ce, t, value=-2.0)
-            g = p.sub_(t).mul_(m).add_(ce, alpha=gamma)
-        else:
-            g = (p - t) * m + gamma * (ce * p * (1.0 - p) * (1.0 - 2.0 * t))
-        if gamma != 1.0:
-            if gamma < 1.0:
-                # m^(gamma - 1) is infinite at m = 0 (a saturated, correct prediction), where the
-                # bracket is exactly 0 and so is the true gradient: keep the power finite.
-                tiny = torch.finfo(m.dtype).tiny
-                m = m.clamp_min_(tiny) if inplace else m.clamp_min(tiny)
-            if gamma != 2.0:
-                m = m.pow_(gamma - 1.0) if inplace else m.pow(gamma - 1.0)
-            g = g.mul_(m) if inplace else g * m
-    g = _apply_alpha_(g, t, alpha, inplace)
-    return g.mul_(grad) if inplace else g * grad
+    ce, p, q = terms
+    g = (1.0 - t) * p - t * q
+    if gamma != 0.0:
+        m = _modulator(p, q, t)
+        if gamma < 1.0:
+            m = m.clamp_min(torch.finfo(m.dtype).tiny)
+        m_gm1 = m if gamma == 2.0 else m.pow(gamma - 1.0)
+        bracket = g * m + gamma * (ce * p * q * (1.0 - 2.0 * t))
+        g = bracket if gamma == 1.0 else bracket * m_gm1
+    g = _apply_alpha_(g, t, alpha, inplace=False)
+    return g * grad
+
+
+def _focal_grad(x: Tensor, t: Tensor, grad: Tensor, alpha: float | None, gamma: float) -> Tensor:
+    """First-order backward (block by block on the CPU in eager mode, in the scratch buffers:
+    the operations of :func:`_focal_grad_of`, in place)."""
+    if not _blocked(x):
+        return _focal_grad_of(_terms(x, t), t, grad, alpha, gamma)
+    xf, tf = x.reshape(-1), t.reshape(-1)
+    gf = grad.expand(x.shape).reshape(-1)
+    out = torch.empty_like(xf)
+    scratch = _Scratch(min(_BLOCK, xf.numel()), x.dtype)
+    for start in range(0, xf.numel(), _BLOCK):
+        sl = slice(start, start + _BLOCK)
+        xb, tb, ob = xf[sl], tf[sl], out[sl]
+        ce, p, q, omt = scratch.terms(xb, tb)
+        m = scratch.modulator(p, q, tb, omt) if gamma != 0.0 else None
+        g = torch.mul(omt, p, out=ob).addcmul_(tb, q, value=-1.0)  # p - t
+        if m is not None:
+            # bracket = (p - t) m + gamma ce p q (1 - 2t), then times m^(gamma - 1)
+            ce.mul_(p).mul_(q).mul_(torch.mul(tb, -2.0, out=scratch.v[: xb.numel()]).add_(1.0))
+            g.mul_(m).add_(ce, alpha=gamma)
+            if gamma != 1.0:
+                if gamma < 1.0:
+                    m.clamp_min_(torch.finfo(m.dtype).tiny)
+                g.mul_(m if gamma == 2.0 else m.pow_(gamma - 1.0))
+        _apply_alpha_(g, tb, alpha, inplace=True).mul_(gf[sl])
+    return out.view(x.shape)
 
 
 class _SigmoidFocal(torch.autograd.Function):
     """Unreduced sigmoid focal loss whose backward saves only ``input`` and ``target``."""
+
+    generate_vmap_rule = True
 
     @staticmethod
     def forward(x: Tensor, t: Tensor, alpha: float | None, gamma: float) -> Tensor:
@@ -267,28 +284,18 @@ class _SigmoidFocal(torch.autograd.Function):
         x, t = ctx.saved_tensors
         if not ctx.needs_input_grad[0]:
             return None, None, None, None
-        # Grad mode is on in backward only under create_graph=True: then stay out of place.
+        # Grad mode is on in backward only when the backward itself is differentiated
+        # (create_graph=True, torch.func.grad): then use the smooth terms.
         if torch.is_grad_enabled():
-            gx = _focal_grad(x, t, grad, ctx.alpha, ctx.gamma, inplace=False)
-        elif _blocked(x):
-            gx = _focal_grad_blocks(x, t, grad, ctx.alpha, ctx.gamma)
+            gx = _focal_grad_of(_smooth_terms(x, t), t, grad, ctx.alpha, ctx.gamma)
         else:
-            gx = _focal_grad(x, t, grad, ctx.alpha, ctx.gamma, inplace=True)
+            gx = _focal_grad(x, t, grad, ctx.alpha, ctx.gamma)
         return gx, None, None, None
 
 
 def _focal_composite(x: Tensor, t: Tensor, alpha: float | None, gamma: float) -> Tensor:
     """The same loss in plain autograd operations (used when ``target`` requires a gradient)."""
-    ce = torch.addcmul(_softplus(x), x, t, value=-1.0)
-    p = torch.sigmoid(x)
-    m = p + t - 2.0 * p * t
-    if gamma != 0.0:
-        if gamma < 1.0:
-            m = m.clamp_min(torch.finfo(m.dtype).tiny)
-        ce = ce * m.pow(gamma)
-    if alpha is not None:
-        ce = ce * (alpha * t + (1.0 - alpha) * (1.0 - t))
-    return ce
+    return _focal_value(_smooth_terms(x, t), t, alpha, gamma)
 
 
 def sigmoid_focal_loss(
@@ -299,6 +306,8 @@ def sigmoid_focal_loss(
     gamma: float = 2.0,
     weight: Tensor | None = None,
     reduction: str = "mean",
+    validate: bool | None = None,
+    process_group: ProcessGroup | None = None,
 ) -> Tensor:
     r"""Sigmoid focal loss (RetinaNet) on logits, for binary and multi-label targets.
 
@@ -328,12 +337,18 @@ def sigmoid_focal_loss(
         gamma: focusing parameter ``>= 0``.
         weight: optional weights broadcastable to ``[*]``, multiplying the unreduced loss.
         reduction: ``"none" | "mean" | "sum"``; ``"mean"`` divides by the number of elements.
+        validate: check that ``target`` lies in ``[0, 1]`` (which also catches arguments passed
+            labels first); ``None`` follows :func:`losskit.set_validation`.
+        process_group: ``torch.distributed`` group holding the other shards of the batch:
+            ``"mean"`` and ``"sum"`` then run over every rank's elements (see
+            :mod:`losskit.distributed`); ``None``: this process's batch only.
 
     Returns:
         ``[*]`` for ``"none"``, else a scalar; float32 for half/bfloat16 inputs.
 
     Raises:
-        ValueError: shapes differ, ``alpha`` outside ``[0, 1]``, ``gamma < 0``, unknown reduction.
+        ValueError: shapes differ, ``alpha`` outside ``[0, 1]``, ``gamma < 0``, ``target``
+            outside ``[0, 1]`` (when validating), unknown reduction.
         TypeError: ``input`` is not floating.
 
     Example:
@@ -351,11 +366,12 @@ def sigmoid_focal_loss(
     _check_alpha_scalar(fn, alpha)
     _check_gamma(fn, gamma)
     x, t = prepare_pair(fn, input, target)
+    check_probabilities(fn, "target", t, validate=validate)
     a = None if alpha is None else float(alpha)
     g = float(gamma)
     # A target that needs a gradient goes through plain autograd operations.
     loss = _focal_composite(x, t, a, g) if t.requires_grad else _SigmoidFocal.apply(x, t, a, g)
-    return reduce_loss(loss, reduction, weight=weight, fn=fn)
+    return reduce_global(loss, reduction, process_group, weight=weight, fn=fn)
 
 
 def _class_alpha(
@@ -402,6 +418,7 @@ def softmax_focal_loss(
     weight: Tensor | None = None,
     reduction: str = "mean",
     validate: bool | None = None,
+    process_group: ProcessGroup | None = None,
 ) -> Tensor:
     r"""Multi-class focal loss on logits with integer class labels.
 
@@ -428,6 +445,9 @@ def softmax_focal_loss(
         reduction: ``"none" | "mean" | "sum"``.
         validate: check that labels lie in ``[0, C)`` (or equal ``ignore_index``); ``None``
             follows :func:`losskit.set_validation`.
+        process_group: ``torch.distributed`` group holding the other shards of the batch:
+            ``"mean"`` divides the sum over every rank by the number of counted positions of
+            every rank (see :mod:`losskit.distributed`); ``None``: this process's batch only.
 
     Returns:
         ``[N, *]`` for ``"none"``, else a scalar; float32 for half/bfloat16 inputs.
@@ -477,4 +497,4 @@ def softmax_focal_loss(
     elif a is not None:
         loss = loss * a
     loss = torch.where(valid, loss, torch.zeros_like(loss))
-    return reduce_loss(loss, reduction, weight=weight, divisor=valid.sum(), fn=fn)
+    return reduce_global(loss, reduction, process_group, weight=weight, divisor=valid.sum(), fn=fn)

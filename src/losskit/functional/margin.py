@@ -206,7 +206,7 @@ def _margin_cross_entropy(
         mag_y = x_norm * torch.linalg.vector_norm(w_y, dim=1, keepdim=True)
         cos_y = (x * w_y).sum(dim=1, keepdim=True) / mag_y.clamp_min(_NORM_EPS)
     elif magnitude == "input":
-        w_unit = tF.normalize(w, dim=1, eps=_NORM_EPS)
+        w_unit = _unit_rows(w)
         logits = tF.linear(x, w_unit)  # |x| cos θ_j
         mag_y = x_norm
         cos_y = (x * w_unit.index_select(0, y)).sum(dim=1, keepdim=True) / x_norm.clamp_min(
@@ -214,8 +214,7 @@ def _margin_cross_entropy(
         )
     else:
         scale = float(magnitude)
-        x_unit = tF.normalize(x, dim=1, eps=_NORM_EPS)
-        w_unit = tF.normalize(w, dim=1, eps=_NORM_EPS)
+        x_unit, w_unit = _unit_rows(x), _unit_rows(w)
         logits = tF.linear(x_unit * scale, w_unit)  # s cos θ_j
         cos_y = (x_unit * w_unit.index_select(0, y)).sum(dim=1, keepdim=True)
         mag_y = torch.full_like(cos_y, scale)
@@ -223,6 +222,15 @@ def _margin_cross_entropy(
     logits = logits.scatter(1, index, target_logit)
     loss = tF.cross_entropy(logits, y, reduction="none")
     return reduce_loss(loss, reduction, fn=fn)
+
+
+def _unit_rows(v: Tensor) -> Tensor:
+    """Rows scaled to unit norm; a zero row (norm at most 1e-12) has no direction: it stays 0,
+    with gradient 0 (``F.normalize`` would give it a gradient of 1e12 per unit upstream gradient,
+    infinite once cast back to float16)."""
+    norm = torch.linalg.vector_norm(v, dim=1, keepdim=True)
+    nonzero = norm > _NORM_EPS
+    return torch.where(nonzero, v / torch.where(nonzero, norm, 1.0), 0.0)
 
 
 def _annealed(lambda_: float | Tensor, m: int) -> Callable[[Tensor], Tensor]:

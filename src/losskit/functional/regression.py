@@ -31,6 +31,7 @@ from .._core.checks import (
     check_positive,
     fail,
     prepare_pair,
+    transforming,
 )
 from .._core.reduction import reduce_loss
 
@@ -208,6 +209,9 @@ def l2_loss(
     x, y = prepare_pair("l2_loss", input, target)
     d = check_dim("l2_loss", "input", x, dim)
     err = x - y
+    if (err.numel() == 0) if d is None else (err.shape[d] == 0):
+        # An empty vector has norm 0 (the sum of no squares), on the graph.
+        return reduce_loss(err.sum(dim=d), reduction, weight=weight, fn="l2_loss")
     # Scale by the largest magnitude (a constant for autograd) so that squares cannot overflow
     # or underflow; an all-zero error keeps scale 1 and gradient 0.
     scale = (
@@ -341,9 +345,13 @@ def _log_cosh_value(a: Tensor) -> Tensor:
     beyond it ``|e| - log 2`` is exact to working precision; since ``log cosh e > |e| - log 2``
     always, the maximum of the two picks the right one in both regimes. ``a = |e|`` is a
     scratch tensor of the caller's and is overwritten. Two transcendental passes and one
-    allocation: on CPU the allocations cost as much as the arithmetic.
+    allocation: on CPU the allocations cost as much as the arithmetic (inside a
+    :mod:`torch.func` transform, where ``out=`` is unavailable, the maximum is a fresh tensor).
     """
-    out = a.clamp(max=40.0).mul_(0.5).sinh_().square_().mul_(2.0).log1p_()
+    half = a.clamp(max=40.0).mul_(0.5).sinh_()
+    out = half.mul_(half).mul_(2.0).log1p_()
+    if transforming():
+        return torch.maximum(out, a.sub_(_LOG2))
     return torch.maximum(out, a.sub_(_LOG2), out=out)
 
 
@@ -352,7 +360,10 @@ class _LogCosh(torch.autograd.Function):
 
     Saves the two inputs only; the error is recomputed in the backward pass, so the forward
     allocates two tensors and the backward one (two when ``y`` needs a gradient too).
+    :mod:`torch.func` transforms (``vmap``, ``grad``) run it through the generated vmap rule.
     """
+
+    generate_vmap_rule = True
 
     @staticmethod
     def forward(x: Tensor, y: Tensor) -> Tensor:
@@ -540,6 +551,14 @@ def poisson_loss(
     return reduce_loss(loss, reduction, weight=weight, fn="poisson_loss")
 
 
+def _magnitude(v: Tensor, d: int) -> Tensor:
+    """``max |v|`` along ``d`` (1 where it is 0 or the dimension is empty), without gradient."""
+    if v.shape[d] == 0:
+        return v.new_ones(v.shape[:d] + v.shape[d + 1 :])
+    m = v.detach().abs().amax(dim=d)
+    return torch.where(m > 0, m, torch.ones_like(m))
+
+
 def cosine_similarity_loss(
     input: Tensor,
     target: Tensor,
@@ -582,7 +601,14 @@ def cosine_similarity_loss(
     check_positive("cosine_similarity_loss", "eps", eps)
     x, y = prepare_pair("cosine_similarity_loss", input, target)
     d = check_dim("cosine_similarity_loss", "input", x, dim)
-    nx = torch.linalg.vector_norm(x, dim=d).clamp_min(eps)
-    ny = torch.linalg.vector_norm(y, dim=d).clamp_min(eps)
-    loss = 1.0 - (x * y).sum(dim=d) / (nx * ny)
+    if d is None:  # one vector: the whole tensor
+        x, y, d = x.reshape(-1), y.reshape(-1), 0
+    # cos is scale-free: divide each vector by its largest magnitude (a constant for autograd,
+    # 1 for a zero vector) so that products and norms cannot overflow or underflow; the floor
+    # eps of the norm |x| = s |x / s| becomes eps / s.
+    sx, sy = _magnitude(x, d), _magnitude(y, d)
+    xs, ys = x / sx.unsqueeze(d), y / sy.unsqueeze(d)
+    nx = torch.maximum(torch.linalg.vector_norm(xs, dim=d), eps / sx)
+    ny = torch.maximum(torch.linalg.vector_norm(ys, dim=d), eps / sy)
+    loss = 1.0 - (xs * ys).sum(dim=d) / (nx * ny)
     return reduce_loss(loss, reduction, weight=weight, fn="cosine_similarity_loss")

@@ -9,6 +9,7 @@ from torch import Tensor
 
 from .. import functional as F
 from .._core.checks import fail
+from .._core.distributed import ProcessGroup
 from .._core.parametric import ParametricLoss
 
 __all__ = ["CenterLoss"]
@@ -33,14 +34,21 @@ class CenterLoss(ParametricLoss):
     Eval mode never moves the centres; ``alpha=0`` never moves them either. Use it beside
     softmax cross-entropy with a weight λ, ``loss = ce + lam * center(features, labels)``, and
     call it once per optimisation step (each training-mode call moves the centres). The step is
-    :func:`losskit.center_update_statistics` followed by :func:`losskit.apply_center_update`;
-    a data-parallel version all-reduces the statistics in between.
+    :func:`losskit.center_update_statistics` followed by :func:`losskit.apply_center_update`.
+
+    With ``process_group``, the loss's ``"mean"`` runs over the samples of every rank, and the
+    step's sums and counts are all-reduced over the group before the step (one collective of
+    :math:`C (D + 1)` numbers): every rank applies the update of the whole batch, so centres
+    that start equal stay equal on every rank. Every rank must then call the module in step
+    (an empty shard included). The group is not saved with the ``state_dict``.
 
     Args:
         num_classes: number of classes ``C``.
         feat_dim: feature size ``D``.
         alpha: centre learning rate :math:`\alpha \in [0, 1]` (paper: 0.5).
         reduction: ``"none" | "mean" | "sum"``.
+        process_group: ``torch.distributed`` group holding the other shards of the batch
+            (``None``: this process's batch only); see :mod:`losskit.distributed`.
 
     Shape:
         ``input (N, D)``, ``target (N,)`` integer; output scalar, or ``(N,)`` for ``"none"``.
@@ -76,6 +84,7 @@ class CenterLoss(ParametricLoss):
         *,
         alpha: float = 0.5,
         reduction: str = "mean",
+        process_group: ProcessGroup | None = None,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
@@ -85,6 +94,7 @@ class CenterLoss(ParametricLoss):
         if not 0.0 <= float(alpha) <= 1.0:
             raise fail(type(self).__name__, f"alpha must lie in [0, 1], got {alpha!r}")
         self.alpha = float(alpha)
+        self.process_group = process_group
         self.own(
             "centers",
             torch.zeros(num_classes, feat_dim, device=device, dtype=dtype),
@@ -97,7 +107,14 @@ class CenterLoss(ParametricLoss):
 
     def forward(self, input: Tensor, target: Tensor, *, weight: Tensor | None = None) -> Tensor:
         """The loss against the current centres; in training mode the centres then move."""
-        loss = F.center_loss(input, target, self.centers, weight=weight, reduction=self.reduction)
+        loss = F.center_loss(
+            input,
+            target,
+            self.centers,
+            weight=weight,
+            reduction=self.reduction,
+            process_group=self.process_group,
+        )
         if self.training and self.alpha != 0.0:
             # The loss call has checked the labels (when validation is on).
             self.update_centers(input, target, validate=False)
@@ -108,7 +125,9 @@ class CenterLoss(ParametricLoss):
         self, input: Tensor, target: Tensor, *, validate: bool | None = None
     ) -> None:
         """Apply the paper's centre step for this batch (what a training forward does)."""
-        sums, counts = F.center_update_statistics(input, target, self.centers, validate=validate)
+        sums, counts = F.center_update_statistics(
+            input, target, self.centers, validate=validate, process_group=self.process_group
+        )
         # Out of place: the buffer is replaced, never written into. The tensor the loss was
         # computed with stays as it was, so its backward (which torch.compile may recompute from
         # that tensor) sees the centres of before the update.

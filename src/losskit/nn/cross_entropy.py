@@ -5,6 +5,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from .. import functional as F
+from .._core.distributed import ProcessGroup
 from .._core.module import Loss
 
 __all__ = [
@@ -36,15 +37,19 @@ class SigmoidCrossEntropyLoss(Loss):
         self,
         *,
         weight: Tensor | None = None,
-        pos_weight: Tensor | None = None,
+        pos_weight: Tensor | float | None = None,
         label_smoothing: float = 0.0,
         reduction: str = "mean",
+        validate: bool | None = None,
+        process_group: ProcessGroup | None = None,
     ) -> None:
         super().__init__(
             reduction=reduction,
             weight=weight,
             pos_weight=pos_weight,
             label_smoothing=label_smoothing,
+            validate=validate,
+            process_group=process_group,
         )
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -97,11 +102,19 @@ class BalancedSigmoidCrossEntropyLoss(Loss):
     def __init__(
         self,
         *,
-        beta: float | Tensor | None = None,
+        beta: float | Tensor | str | None = None,
         weight: Tensor | None = None,
         reduction: str = "mean",
+        validate: bool | None = None,
+        process_group: ProcessGroup | None = None,
     ) -> None:
-        super().__init__(reduction=reduction, beta=beta, weight=weight)
+        super().__init__(
+            reduction=reduction,
+            beta=beta,
+            weight=weight,
+            validate=validate,
+            process_group=process_group,
+        )
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """Call :func:`losskit.balanced_sigmoid_cross_entropy` with this module's options."""
@@ -129,9 +142,16 @@ class SoftmaxCrossEntropyLoss(Loss):
         weight: Tensor | None = None,
         label_smoothing: float = 0.0,
         reduction: str = "mean",
+        validate: bool | None = None,
+        process_group: ProcessGroup | None = None,
     ) -> None:
         super().__init__(
-            reduction=reduction, dim=dim, weight=weight, label_smoothing=label_smoothing
+            reduction=reduction,
+            dim=dim,
+            weight=weight,
+            label_smoothing=label_smoothing,
+            validate=validate,
+            process_group=process_group,
         )
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -163,6 +183,7 @@ class SparseSoftmaxCrossEntropyLoss(Loss):
         label_smoothing: float = 0.0,
         reduction: str = "mean",
         validate: bool | None = None,
+        process_group: ProcessGroup | None = None,
     ) -> None:
         super().__init__(
             reduction=reduction,
@@ -171,6 +192,7 @@ class SparseSoftmaxCrossEntropyLoss(Loss):
             ignore_index=ignore_index,
             label_smoothing=label_smoothing,
             validate=validate,
+            process_group=process_group,
         )
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from .. import functional as F
+from .._core.distributed import ProcessGroup
 from .._core.module import Loss
 
 __all__ = ["DiceLoss", "JaccardLoss", "TverskyLoss"]
@@ -42,6 +43,7 @@ class DiceLoss(Loss):
         class_weight: Tensor | None = None,
         reduction: str = "mean",
         validate: bool | None = None,
+        process_group: ProcessGroup | None = None,
     ) -> None:
         super().__init__(
             reduction=reduction,
@@ -54,6 +56,7 @@ class DiceLoss(Loss):
             ignore_index=ignore_index,
             class_weight=class_weight,
             validate=validate,
+            process_group=process_group,
         )
 
     def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
@@ -87,6 +90,7 @@ class JaccardLoss(Loss):
         class_weight: Tensor | None = None,
         reduction: str = "mean",
         validate: bool | None = None,
+        process_group: ProcessGroup | None = None,
     ) -> None:
         super().__init__(
             reduction=reduction,
@@ -99,6 +103,7 @@ class JaccardLoss(Loss):
             ignore_index=ignore_index,
             class_weight=class_weight,
             validate=validate,
+            process_group=process_group,
         )
 
     def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
@@ -134,6 +139,7 @@ class TverskyLoss(Loss):
         class_weight: Tensor | None = None,
         reduction: str = "mean",
         validate: bool | None = None,
+        process_group: ProcessGroup | None = None,
     ) -> None:
         super().__init__(
             reduction=reduction,
@@ -147,6 +153,7 @@ class TverskyLoss(Loss):
             ignore_index=ignore_index,
             class_weight=class_weight,
             validate=validate,
+            process_group=process_group,
         )
 
     def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from .. import functional as F
+from .._core.distributed import ProcessGroup
 from .._core.module import Loss
 
 __all__ = ["SigmoidFocalLoss", "SoftmaxFocalLoss"]
@@ -30,8 +31,17 @@ class SigmoidFocalLoss(Loss):
         gamma: float = 2.0,
         weight: Tensor | None = None,
         reduction: str = "mean",
+        validate: bool | None = None,
+        process_group: ProcessGroup | None = None,
     ) -> None:
-        super().__init__(reduction=reduction, alpha=alpha, gamma=gamma, weight=weight)
+        super().__init__(
+            reduction=reduction,
+            alpha=alpha,
+            gamma=gamma,
+            weight=weight,
+            validate=validate,
+            process_group=process_group,
+        )
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """Call :func:`losskit.sigmoid_focal_loss` with this module's options."""
@@ -64,6 +74,7 @@ class SoftmaxFocalLoss(Loss):
         weight: Tensor | None = None,
         reduction: str = "mean",
         validate: bool | None = None,
+        process_group: ProcessGroup | None = None,
     ) -> None:
         super().__init__(
             reduction=reduction,
@@ -73,6 +84,7 @@ class SoftmaxFocalLoss(Loss):
             ignore_index=ignore_index,
             weight=weight,
             validate=validate,
+            process_group=process_group,
         )
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
