@@ -59,6 +59,7 @@ from .._core.checks import (
     check_tensor,
     fail,
     shape_str,
+    transforming,
 )
 from .._core.dtypes import compute_dtype
 from .._core.reduction import check_reduction
@@ -96,7 +97,7 @@ def chunk_logits(
     z = torch.mm(h, weight.t()) if bias is None else torch.addmm(bias, h, weight.t())
     if softcap is None:
         return z, None
-    th = z.div_(softcap).tanh_()
+    th = z.div_(softcap).tanh_() if not transforming() else torch.tanh(z / softcap)
     return th * softcap, th
 
 
@@ -139,11 +140,19 @@ def _chunk_grad(
     scale_uniform: Tensor | None,
     scale_target: Tensor,
 ) -> Tensor:
-    """``p * scale_p - scale_uniform - scale_target [j = y]``, times ``1 - tanh^2`` (in place)."""
+    """``p * scale_p - scale_uniform - scale_target [j = y]``, times ``1 - tanh^2`` (in place,
+    except under :mod:`torch.func`, where the operands may be batched differently)."""
+    at_target = scale_target.neg().unsqueeze(1).to(p.dtype)
+    if transforming():
+        dz = p * scale_p.unsqueeze(1)
+        if scale_uniform is not None:
+            dz = dz - scale_uniform.unsqueeze(1)
+        dz = dz.scatter_add(1, target.unsqueeze(1), at_target)
+        return dz if th is None else dz * (1.0 - th * th)
     dz = p.mul_(scale_p.unsqueeze(1))
     if scale_uniform is not None:
         dz.sub_(scale_uniform.unsqueeze(1))
-    dz.scatter_add_(1, target.unsqueeze(1), scale_target.neg().unsqueeze(1).to(dz.dtype))
+    dz.scatter_add_(1, target.unsqueeze(1), at_target)
     if th is not None:
         dz.mul_(th.square_().neg_().add_(1.0))
     return dz
@@ -156,12 +165,25 @@ def _accumulate(
     grad_weight: Tensor | None,
     grad_bias: Tensor | None,
     want_hidden: bool,
-) -> Tensor | None:
-    if grad_weight is not None:
-        grad_weight.addmm_(dz.t(), h.to(dz.dtype))
-    if grad_bias is not None:
-        grad_bias.add_(dz.sum(0))
-    return torch.mm(dz, weight) if want_hidden else None
+) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
+    """This chunk's ``dh``, and ``dW``, ``db`` with the chunk's share added."""
+    h = h.to(dz.dtype)
+    if transforming():
+        if grad_weight is not None:
+            grad_weight = grad_weight + dz.t().mm(h)
+        if grad_bias is not None:
+            grad_bias = grad_bias + dz.sum(0)
+    else:
+        if grad_weight is not None:
+            grad_weight.addmm_(dz.t(), h)
+        if grad_bias is not None:
+            grad_bias.add_(dz.sum(0))
+    return (torch.mm(dz, weight) if want_hidden else None), grad_weight, grad_bias
+
+
+def _exp_shifted(s: Tensor, shift: Tensor) -> Tensor:
+    """``exp(s - shift)``, in ``s``'s memory outside :mod:`torch.func`."""
+    return torch.exp(s - shift) if transforming() else s.sub_(shift).exp_()
 
 
 def grad_pass(
@@ -187,12 +209,12 @@ def grad_pass(
         stop = start + chunk
         h = hidden[start:stop]
         s, th = chunk_logits(h, weight, bias, softcap)
-        p = s.sub_(lse[start:stop].unsqueeze(1)).exp_()
+        p = _exp_shifted(s, lse[start:stop].unsqueeze(1))
         su = None if scale_uniform is None else scale_uniform[start:stop]
         dz = _chunk_grad(
             p, th, target[start:stop], scale_p[start:stop], su, scale_target[start:stop]
         )
-        dh = _accumulate(dz, h, weight, grad_weight, grad_bias, needs[0])
+        dh, grad_weight, grad_bias = _accumulate(dz, h, weight, grad_weight, grad_bias, needs[0])
         if dh is not None:
             parts.append(dh)
         del s, th, p, dz  # free this chunk's block before the next one is allocated
@@ -232,7 +254,7 @@ def fused_pass(
         picked.append(s.gather(1, t.unsqueeze(1)).squeeze(1))
         sums.append(s.sum(1) if smoothing else s.new_zeros(s.shape[0]))
         top = s.amax(1, keepdim=True)
-        e = s.sub_(top).exp_()
+        e = _exp_shifted(s, top)
         total = e.sum(1)
         lse = top.squeeze(1) + total.log()
         lses.append(lse)
@@ -241,7 +263,7 @@ def fused_pass(
         scale_uniform = g * (smoothing / vocab) if smoothing else None
         # p = e / total, scaled in the same pass
         dz = _chunk_grad(e, th, t, scale_p / total, scale_uniform, g * (1.0 - smoothing))
-        dh = _accumulate(dz, h, weight, grad_weight, grad_bias, needs[0])
+        dh, grad_weight, grad_bias = _accumulate(dz, h, weight, grad_weight, grad_bias, needs[0])
         if dh is not None:
             parts.append(dh)
         del s, th, e, dz  # free this chunk's block before the next one is allocated
@@ -301,9 +323,16 @@ def reduce_tokens(loss: Tensor, count: Tensor, reduction: str) -> Tensor:
 
 
 class _LinearCrossEntropy(torch.autograd.Function):
+    """Loss (and, in the fused mode, the gradients for a unit upstream gradient) in one sweep.
+
+    Outputs: the loss, the per-token log-sum-exp, and ``dh``, ``dW``, ``db`` (empty tensors
+    unless fused and needed); all but the loss are non-differentiable and for backward only.
+    """
+
+    generate_vmap_rule = True
+
     @staticmethod
     def forward(
-        ctx: Any,
         hidden: Tensor,
         weight: Tensor,
         bias: Tensor | None,
@@ -316,22 +345,19 @@ class _LinearCrossEntropy(torch.autograd.Function):
         chunk: int,
         fused: bool,
         needs: tuple[bool, bool, bool],
-    ) -> Tensor:
+    ) -> tuple[Tensor, ...]:
         dtype = compute_dtype(hidden, weight, bias)
         w = weight.to(dtype)
         b = None if bias is None else bias.to(dtype)
-        vocab = w.shape[0]
-        valid = target != ignore_index
-        labels = torch.where(valid, target, torch.zeros_like(target))
-        count = valid.sum()
+        valid, labels, count = _counted(target, ignore_index)
+        grads: tuple[Tensor | None, ...] = (None, None, None)
         if fused:
-            grad_token = token_scale(valid, count, reduction, dtype)
             stats, grads = fused_pass(
                 hidden,
                 w,
                 b,
                 labels,
-                grad_token,
+                token_scale(valid, count, reduction, dtype),
                 smoothing=smoothing,
                 z_loss=z_loss,
                 softcap=softcap,
@@ -343,34 +369,45 @@ class _LinearCrossEntropy(torch.autograd.Function):
             lse, picked, sums = stats_pass(
                 hidden, w, b, labels, softcap=softcap, smoothing=bool(smoothing), chunk=chunk
             )
-            grads = (None, None, None)
-        saved = (hidden, weight, bias, labels, valid, lse, count)
-        if fused and torch.compiler.is_compiling():
-            # Traced graphs keep the precomputed gradients as saved tensors.
-            ctx.save_for_backward(*saved, *grads)
-            ctx.pending = None
-        else:
-            # Eager: the first backward takes the gradients (so that autograd can keep them as
-            # ``.grad`` without a copy); a later one (``retain_graph=True``) recomputes.
-            ctx.save_for_backward(*saved)
-            ctx.pending = grads if fused else None
+        loss = token_loss(
+            lse, picked, sums, valid, vocab=w.shape[0], smoothing=smoothing, z_loss=z_loss
+        )
+        return (
+            reduce_tokens(loss, count, reduction),
+            lse,
+            *(lse.new_zeros(0) if g is None else g for g in grads),  # distinct placeholders
+        )
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[Tensor, ...]) -> None:
+        hidden, weight, bias, target, ignore_index, smoothing, z_loss, softcap = inputs[:8]
+        reduction, chunk, fused, needs = inputs[8:]
+        _, lse, *grads = output
+        ctx.mark_non_differentiable(lse, *grads)
+        # Eager: the first backward takes the precomputed gradients out of the context, so that
+        # autograd keeps them as ``.grad`` without a copy; a later backward (after
+        # ``retain_graph=True``) replays the sweep. Traced (torch.compile) or transformed
+        # (torch.func) calls keep them as saved tensors.
+        keep = fused and (torch.compiler.is_compiling() or transforming())
+        ctx.save_for_backward(hidden, weight, bias, target, lse, *(grads if keep else ()))
+        ctx.pending = tuple(grads) if fused and not keep else None
         ctx.fused = fused
-        ctx.options = (smoothing, z_loss, softcap, reduction, chunk, needs, dtype)
+        ctx.options = (ignore_index, smoothing, z_loss, softcap, reduction, chunk, needs)
         ctx.dtypes = (hidden.dtype, weight.dtype, None if bias is None else bias.dtype)
-        loss = token_loss(lse, picked, sums, valid, vocab=vocab, smoothing=smoothing, z_loss=z_loss)
-        return reduce_tokens(loss, count, reduction)
 
     @staticmethod
     @once_differentiable
-    def backward(ctx: Any, grad_output: Tensor) -> tuple[Tensor | None, ...]:
-        smoothing, z_loss, softcap, reduction, chunk, needs, dtype = ctx.options
+    def backward(ctx: Any, grad_output: Tensor, *_: Any) -> tuple[Tensor | None, ...]:
+        ignore_index, smoothing, z_loss, softcap, reduction, chunk, needs = ctx.options
         dtypes = ctx.dtypes
-        tail = (None,) * 8
+        tail = (None,) * 9
         saved = ctx.saved_tensors
-        hidden, weight, bias, labels, valid, lse, count = saved[:7]
+        hidden, weight, bias, target, lse = saved[:5]
+        dtype = compute_dtype(hidden, weight, bias)
         w = weight.to(dtype)
         b = None if bias is None else bias.to(dtype)
-        precomputed = ctx.pending if ctx.pending is not None else saved[7:]
+        valid, labels, count = _counted(target, ignore_index)
+        precomputed = ctx.pending if ctx.pending is not None else saved[5:]
         ctx.pending = None
         if ctx.fused and not precomputed:
             # A second backward through the same graph: replay the forward's sweep, so that the
@@ -387,14 +424,13 @@ class _LinearCrossEntropy(torch.autograd.Function):
                 chunk=chunk,
                 needs=needs,
             )
-        if precomputed:
-            g = grad_output.to(dtype)
+        g = grad_output.to(dtype)
+        if ctx.fused:
             out = tuple(
                 None if t is None or d is None or not need else _scaled(t, g, d)
                 for t, need, d in zip(precomputed, needs, dtypes, strict=True)
             )
-            return (*out, None, *tail)
-        g = grad_output.to(dtype)
+            return (*out, *tail)
         if reduction == "none":
             grad_token = torch.where(valid, g, torch.zeros_like(g))
         else:
@@ -417,13 +453,20 @@ class _LinearCrossEntropy(torch.autograd.Function):
         out = tuple(
             None if t is None or d is None else t.to(d) for t, d in zip(grads, dtypes, strict=True)
         )
-        return (*out, None, *tail)
+        return (*out, *tail)
+
+
+def _counted(target: Tensor, ignore_index: int) -> tuple[Tensor, Tensor, Tensor]:
+    """``(valid, labels, count)``: the counted tokens, labels with 0 at ignored tokens, and how
+    many are counted."""
+    valid = target != ignore_index
+    return valid, torch.where(valid, target, torch.zeros_like(target)), valid.sum()
 
 
 def _scaled(grad: Tensor, scale: Tensor, dtype: torch.dtype) -> Tensor:
     """``grad * scale`` in ``dtype``: in place in eager mode (the gradient is then handed over),
     out of place when traced (the traced backward may not mutate what it saved)."""
-    if torch.compiler.is_compiling():
+    if torch.compiler.is_compiling() or transforming():
         return (grad * scale).to(dtype)
     return grad.mul_(scale).to(dtype)
 
@@ -604,5 +647,5 @@ def linear_cross_entropy(
     fused = reduction != "none" and torch.is_grad_enabled() and any(needs)
     loss = _LinearCrossEntropy.apply(
         h, weight, bias, t, ignore_index, smoothing, zl, cap, reduction, chunk, fused, needs
-    )
+    )[0]
     return loss.view(target.shape) if reduction == "none" else loss
