@@ -57,18 +57,21 @@ def _upstream(case: dict[str, Any], data: dict[str, Tensor]) -> Tensor:
 
 
 def _worker(rank: int, world: int, sizes: list[int]) -> dict[str, Any]:
+    import torch.distributed as dist
+
     from losskit.distributed import (
         vocab_parallel_cross_entropy,
         vocab_parallel_linear_cross_entropy,
     )
 
+    group = dist.group.WORLD
     data = _data()
     lo, hi = sum(sizes[:rank]), sum(sizes[: rank + 1])
     target = data["target"]
     out: dict[str, Any] = {"logits": [], "linear": []}
     for case in LOGIT_CASES:
         x = data["logits"][:, lo:hi].clone().requires_grad_()
-        loss = vocab_parallel_cross_entropy(x, target, process_group=None, **case)
+        loss = vocab_parallel_cross_entropy(x, target, process_group=group, **case)
         (grad,) = torch.autograd.grad(loss, x, _upstream(case, data))
         out["logits"].append((loss.detach(), grad))
     for case in LINEAR_CASES:
@@ -76,22 +79,22 @@ def _worker(rank: int, world: int, sizes: list[int]) -> dict[str, Any]:
         w = data["weight"][lo:hi].clone().requires_grad_()
         b = data["bias"][lo:hi].clone().requires_grad_()
         loss = vocab_parallel_linear_cross_entropy(
-            h, w, target, bias=b, process_group=None, chunk_size=3, **case
+            h, w, target, bias=b, process_group=group, chunk_size=3, **case
         )
         grads = torch.autograd.grad(loss, [h, w, b], _upstream(case, data))
         out["linear"].append((loss.detach(), *grads))
     # every token ignored: 0 and zero gradients, no NaN
     x = data["logits"][:, lo:hi].clone().requires_grad_()
     none = torch.full_like(target, -100)
-    loss = vocab_parallel_cross_entropy(x, none, process_group=None, label_smoothing=0.1)
+    loss = vocab_parallel_cross_entropy(x, none, process_group=group, label_smoothing=0.1)
     out["all_ignored"] = (loss.detach(), torch.autograd.grad(loss, x)[0])
     h = data["hidden"].clone().requires_grad_()
-    loss = vocab_parallel_linear_cross_entropy(h, data["weight"][lo:hi], none, process_group=None)
+    loss = vocab_parallel_linear_cross_entropy(h, data["weight"][lo:hi], none, process_group=group)
     out["all_ignored_linear"] = (loss.detach(), torch.autograd.grad(loss, h)[0])
     # a target beyond the global vocabulary is an error on every rank
     try:
         vocab_parallel_cross_entropy(
-            data["logits"][:, lo:hi], torch.full_like(target, V), process_group=None
+            data["logits"][:, lo:hi], torch.full_like(target, V), process_group=group
         )
     except ValueError as error:
         out["error"] = str(error)
@@ -152,8 +155,19 @@ def test_vocab_parallel_equals_the_full_computation(sizes: list[int]) -> None:
         )
 
 
-def test_needs_a_process_group() -> None:
-    from losskit.distributed import vocab_parallel_cross_entropy
+def test_without_a_group_the_local_block_is_the_vocabulary() -> None:
+    from losskit.distributed import (
+        vocab_parallel_cross_entropy,
+        vocab_parallel_linear_cross_entropy,
+    )
 
-    with pytest.raises(ValueError, match=r"^vocab_parallel_cross_entropy: process_group needs"):
-        vocab_parallel_cross_entropy(torch.zeros(2, 3), torch.zeros(2).long(), process_group=None)
+    data = _data()
+    target = data["target"]
+    got = vocab_parallel_cross_entropy(
+        data["logits"], target, process_group=None, label_smoothing=0.2
+    )
+    _close(got, tF.cross_entropy(data["logits"], target, label_smoothing=0.2))
+    got = vocab_parallel_linear_cross_entropy(
+        data["hidden"], data["weight"], target, process_group=None, reduction="none"
+    )
+    _close(got, tF.cross_entropy(data["hidden"] @ data["weight"].T, target, reduction="none"))

@@ -36,6 +36,10 @@ Megatron-style "copy to tensor-parallel region" in front of the projection would
 are excluded from every term; label smoothing spreads over the global vocabulary (Megatron-LM
 smooths with the local vocabulary size and has no ``ignore_index``).
 
+``process_group=None`` is the local computation (no collective; the local block is the whole
+vocabulary), as for the other ``process_group`` options of losskit; pass
+``torch.distributed.group.WORLD`` for every rank.
+
 Collectives are plain ``torch.distributed`` calls inside ``torch.autograd.Function``\ s with an
 analytic backward (no autograd through collectives); any backend with ``all_gather`` and
 ``all_reduce`` (gloo, NCCL) works. Not meant for ``torch.compile``.
@@ -69,7 +73,10 @@ __all__ = ["vocab_parallel_cross_entropy", "vocab_parallel_linear_cross_entropy"
 
 
 def _layout(fn: str, local_vocab: int, group: Any, device: torch.device) -> tuple[int, int]:
-    """``(offset, global_vocab)``: where this rank's contiguous shard starts, and the total."""
+    """``(offset, global_vocab)``: where this rank's contiguous shard starts, and the total
+    (``(0, local_vocab)`` without a group)."""
+    if group is None:
+        return 0, local_vocab
     if not dist.is_available() or not dist.is_initialized():
         raise fail(fn, "process_group needs an initialised torch.distributed process group")
     world = dist.get_world_size(group)
@@ -93,12 +100,16 @@ def _shard_targets(
 
 
 def _all_reduce_max(x: Tensor, group: Any) -> Tensor:
+    if group is None:
+        return x
     out = x.clone()
     dist.all_reduce(out, op=dist.ReduceOp.MAX, group=group)
     return out
 
 
 def _all_reduce_sum(parts: list[Tensor], group: Any) -> list[Tensor]:
+    if group is None:
+        return parts
     packed = torch.stack(parts)
     dist.all_reduce(packed, op=dist.ReduceOp.SUM, group=group)
     return list(packed.unbind(0))
@@ -192,7 +203,9 @@ def vocab_parallel_cross_entropy(
     Args:
         local_logits: this rank's logits ``[N, V_r]`` (or ``[*, V_r]``), classes last, floating.
         target: global class indices ``[N]`` (``[*]``), the same on every rank, integer.
-        process_group: the tensor-parallel group (``None``: the default group).
+        process_group: the tensor-parallel group (``torch.distributed.group.WORLD`` for every
+            rank); ``None``: no group, the local tensor holds every class and nothing is
+            communicated (as for losskit's other ``process_group`` options).
         label_smoothing: :math:`\epsilon \in [0, 1]`, over the global vocabulary.
         ignore_index: target value that contributes nothing and is not counted by ``"mean"``.
         z_loss: :math:`z \ge 0`, the weight of :math:`\operatorname{lse}^2`.
@@ -213,7 +226,8 @@ def vocab_parallel_cross_entropy(
         >>> init = "file://" + os.path.join(tempfile.mkdtemp(), "init")
         >>> dist.init_process_group("gloo", init_method=init, rank=0, world_size=1)
         >>> logits, target = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]]), torch.tensor([0, 2])
-        >>> vocab_parallel_cross_entropy(logits, target, process_group=None, label_smoothing=0.1)
+        >>> vocab_parallel_cross_entropy(logits, target, process_group=dist.group.WORLD,
+        ...                              label_smoothing=0.1)
         tensor(0.9273)
         >>> torch.nn.functional.cross_entropy(logits, target, label_smoothing=0.1)
         tensor(0.9273)
@@ -321,7 +335,8 @@ class _VocabParallelLinearCrossEntropy(torch.autograd.Function):
         )
         out_h = None
         if grad_h is not None:
-            dist.all_reduce(grad_h, op=dist.ReduceOp.SUM, group=group)
+            if group is not None:
+                dist.all_reduce(grad_h, op=dist.ReduceOp.SUM, group=group)
             out_h = grad_h.to(hidden.dtype)
         out_w = None if grad_w is None else grad_w.to(weight.dtype)
         out_b = None if grad_b is None or bias is None else grad_b.to(bias.dtype)
@@ -366,7 +381,9 @@ def vocab_parallel_linear_cross_entropy(
         hidden: ``[*, H]``, the same on every rank, floating.
         local_weight: this rank's rows ``[V_r, H]``, floating.
         target: global class indices ``[*]``, the same on every rank, integer.
-        process_group: the tensor-parallel group (``None``: the default group).
+        process_group: the tensor-parallel group (``torch.distributed.group.WORLD`` for every
+            rank); ``None``: no group, the local tensor holds every class and nothing is
+            communicated (as for losskit's other ``process_group`` options).
         bias: this rank's block of the bias ``[V_r]``, optional.
         ignore_index, label_smoothing, z_loss, softcap, reduction, chunk_size, validate: as in
             :func:`losskit.linear_cross_entropy` (smoothing over the global vocabulary).
@@ -386,7 +403,8 @@ def vocab_parallel_linear_cross_entropy(
         >>> g = torch.Generator().manual_seed(0)
         >>> hidden, weight = torch.randn(5, 4, generator=g), torch.randn(9, 4, generator=g)
         >>> target = torch.tensor([0, 8, -100, 3, 3])
-        >>> a = vocab_parallel_linear_cross_entropy(hidden, weight, target, process_group=None)
+        >>> world = dist.group.WORLD
+        >>> a = vocab_parallel_linear_cross_entropy(hidden, weight, target, process_group=world)
         >>> torch.allclose(a, losskit.linear_cross_entropy(hidden, weight, target))
         True
         >>> dist.destroy_process_group()
