@@ -330,3 +330,13 @@ def test_no_tokens_by_vocabulary_tensor(reduction: str) -> None:
     with _LargestOutput() as unfused:
         tF.cross_entropy(tF.linear(hidden, weight, bias), target).backward()
     assert unfused.largest == 64 * 100  # the check sees the full logits where they exist
+
+
+def test_weight_gradient_is_handed_over_without_a_copy() -> None:
+    """The "mean" path forms dW in the forward pass; backward hands that tensor to autograd,
+    which keeps it as ``weight.grad`` (no second (V, H) buffer)."""
+    hidden, weight, b, target = _inputs(torch.float32)
+    out = losskit.linear_cross_entropy(hidden, weight, target, bias=b)
+    formed = out.grad_fn.pending[1].data_ptr()
+    out.backward()
+    assert weight.grad is not None and weight.grad.data_ptr() == formed
