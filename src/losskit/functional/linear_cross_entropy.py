@@ -319,6 +319,144 @@ def reduce_tokens(loss: Tensor, count: Tensor, reduction: str) -> Tensor:
 
 
 # --------------------------------------------------------------------------------------------
+# the sweeps as custom operators, for torch.compile
+
+# Traced by torch.compile, the sweeps' in-place accumulation into dW would be functionalised (a
+# new (V, H) buffer per chunk) and the unrolled chunks' buffers planned together; as opaque
+# operators they run the eager kernels, in place, and compiled memory stays eager memory.
+
+
+def _empty_like_grads(
+    hidden: Tensor, weight: Tensor, bias: Tensor | None, needs: tuple[bool, bool, bool]
+) -> tuple[Tensor, Tensor, Tensor]:
+    dtype = compute_dtype(hidden, weight, bias)
+    shapes = (hidden.shape, weight.shape, weight.shape[:1])
+    return tuple(  # type: ignore[return-value]
+        hidden.new_empty(shape if need else (0,), dtype=dtype)
+        for shape, need in zip(shapes, needs, strict=True)
+    )
+
+
+def _or_empty(grads: tuple[Tensor | None, ...], like: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    return tuple(like.new_zeros(0) if g is None else g for g in grads)  # type: ignore[return-value]
+
+
+@torch.library.custom_op("losskit::linear_cross_entropy_sweep", mutates_args=())
+def _sweep_op(
+    hidden: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    labels: Tensor,
+    grad_token: Tensor | None,
+    smoothing: float,
+    z_loss: float,
+    softcap: float | None,
+    chunk: int,
+    need_h: bool,
+    need_w: bool,
+    need_b: bool,
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+    dtype = compute_dtype(hidden, weight, bias)
+    w = weight.to(dtype)
+    b = None if bias is None else bias.to(dtype)
+    if grad_token is None:
+        stats = stats_pass(
+            hidden, w, b, labels, softcap=softcap, smoothing=bool(smoothing), chunk=chunk
+        )
+        return (*stats, *_or_empty((None, None, None), stats[0]))
+    stats, grads = fused_pass(
+        hidden,
+        w,
+        b,
+        labels,
+        grad_token,
+        smoothing=smoothing,
+        z_loss=z_loss,
+        softcap=softcap,
+        chunk=chunk,
+        needs=(need_h, need_w, need_b),
+    )
+    return (*stats, *_or_empty(grads, stats[0]))
+
+
+@_sweep_op.register_fake
+def _sweep_fake(
+    hidden: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    labels: Tensor,
+    grad_token: Tensor | None,
+    smoothing: float,
+    z_loss: float,
+    softcap: float | None,
+    chunk: int,
+    need_h: bool,
+    need_w: bool,
+    need_b: bool,
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+    dtype = compute_dtype(hidden, weight, bias)
+    stats = tuple(hidden.new_empty(hidden.shape[:1], dtype=dtype) for _ in range(3))
+    fused = grad_token is not None
+    needs = (need_h and fused, need_w and fused, need_b and fused and bias is not None)
+    return (*stats, *_empty_like_grads(hidden, weight, bias, needs))  # type: ignore[return-value]
+
+
+@torch.library.custom_op("losskit::linear_cross_entropy_grads", mutates_args=())
+def _grads_op(
+    hidden: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    labels: Tensor,
+    lse: Tensor,
+    scale_p: Tensor,
+    scale_uniform: Tensor | None,
+    scale_target: Tensor,
+    softcap: float | None,
+    chunk: int,
+    need_h: bool,
+    need_w: bool,
+    need_b: bool,
+) -> tuple[Tensor, Tensor, Tensor]:
+    dtype = compute_dtype(hidden, weight, bias)
+    w = weight.to(dtype)
+    b = None if bias is None else bias.to(dtype)
+    grads = grad_pass(
+        hidden,
+        w,
+        b,
+        labels,
+        lse,
+        scale_p,
+        scale_uniform,
+        scale_target,
+        softcap=softcap,
+        chunk=chunk,
+        needs=(need_h, need_w, need_b),
+    )
+    return _or_empty(grads, lse)
+
+
+@_grads_op.register_fake
+def _grads_fake(
+    hidden: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    labels: Tensor,
+    lse: Tensor,
+    scale_p: Tensor,
+    scale_uniform: Tensor | None,
+    scale_target: Tensor,
+    softcap: float | None,
+    chunk: int,
+    need_h: bool,
+    need_w: bool,
+    need_b: bool,
+) -> tuple[Tensor, Tensor, Tensor]:
+    needs = (need_h, need_w, need_b and bias is not None)
+    return _empty_like_grads(hidden, weight, bias, needs)
+
+
+# --------------------------------------------------------------------------------------------
 # the autograd function
 
 
@@ -347,11 +485,17 @@ class _LinearCrossEntropy(torch.autograd.Function):
         needs: tuple[bool, bool, bool],
     ) -> tuple[Tensor, ...]:
         dtype = compute_dtype(hidden, weight, bias)
-        w = weight.to(dtype)
-        b = None if bias is None else bias.to(dtype)
         valid, labels, count = _counted(target, ignore_index)
         grads: tuple[Tensor | None, ...] = (None, None, None)
-        if fused:
+        if torch.compiler.is_compiling():
+            scale = token_scale(valid, count, reduction, dtype) if fused else None
+            lse, picked, sums, *traced = _sweep_op(
+                hidden, weight, bias, labels, scale, smoothing, z_loss, softcap, chunk, *needs
+            )
+            grads = tuple(traced) if fused else grads
+        elif fused:
+            w = weight.to(dtype)
+            b = None if bias is None else bias.to(dtype)
             stats, grads = fused_pass(
                 hidden,
                 w,
@@ -366,11 +510,13 @@ class _LinearCrossEntropy(torch.autograd.Function):
             )
             lse, picked, sums = stats
         else:
+            w = weight.to(dtype)
+            b = None if bias is None else bias.to(dtype)
             lse, picked, sums = stats_pass(
                 hidden, w, b, labels, softcap=softcap, smoothing=bool(smoothing), chunk=chunk
             )
         loss = token_loss(
-            lse, picked, sums, valid, vocab=w.shape[0], smoothing=smoothing, z_loss=z_loss
+            lse, picked, sums, valid, vocab=weight.shape[0], smoothing=smoothing, z_loss=z_loss
         )
         return (
             reduce_tokens(loss, count, reduction),
@@ -404,8 +550,6 @@ class _LinearCrossEntropy(torch.autograd.Function):
         saved = ctx.saved_tensors
         hidden, weight, bias, target, lse = saved[:5]
         dtype = compute_dtype(hidden, weight, bias)
-        w = weight.to(dtype)
-        b = None if bias is None else bias.to(dtype)
         valid, labels, count = _counted(target, ignore_index)
         precomputed = ctx.pending if ctx.pending is not None else saved[5:]
         ctx.pending = None
@@ -414,8 +558,8 @@ class _LinearCrossEntropy(torch.autograd.Function):
             # result is the first backward's to the last bit.
             _, precomputed = fused_pass(
                 hidden,
-                w,
-                b,
+                weight.to(dtype),
+                None if bias is None else bias.to(dtype),
                 labels,
                 token_scale(valid, count, reduction, dtype),
                 smoothing=smoothing,
@@ -436,24 +580,60 @@ class _LinearCrossEntropy(torch.autograd.Function):
         else:
             grad_token = token_scale(valid, count, reduction, dtype) * g
         scale_p = grad_token * (1.0 + 2.0 * z_loss * lse) if z_loss else grad_token
-        scale_uniform = grad_token * (smoothing / w.shape[0]) if smoothing else None
-        grads = grad_pass(
+        scale_uniform = grad_token * (smoothing / weight.shape[0]) if smoothing else None
+        sweep = _grads_op if torch.compiler.is_compiling() else _grad_pass_tuple
+        grads = sweep(
             hidden,
-            w,
-            b,
+            weight,
+            bias,
             labels,
             lse,
             scale_p,
             scale_uniform,
             grad_token * (1.0 - smoothing),
-            softcap=softcap,
-            chunk=chunk,
-            needs=(needs[0], needs[1], needs[2] and bias is not None),
+            softcap,
+            chunk,
+            needs[0],
+            needs[1],
+            needs[2] and bias is not None,
         )
+        grads = tuple(g if need else None for g, need in zip(grads, needs, strict=True))
         out = tuple(
             None if t is None or d is None else t.to(d) for t, d in zip(grads, dtypes, strict=True)
         )
         return (*out, *tail)
+
+
+def _grad_pass_tuple(
+    hidden: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    labels: Tensor,
+    lse: Tensor,
+    scale_p: Tensor,
+    scale_uniform: Tensor | None,
+    scale_target: Tensor,
+    softcap: float | None,
+    chunk: int,
+    need_h: bool,
+    need_w: bool,
+    need_b: bool,
+) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
+    """:func:`grad_pass` with :func:`_grads_op`'s signature (the eager path)."""
+    dtype = compute_dtype(hidden, weight, bias)
+    return grad_pass(
+        hidden,
+        weight.to(dtype),
+        None if bias is None else bias.to(dtype),
+        labels,
+        lse,
+        scale_p,
+        scale_uniform,
+        scale_target,
+        softcap=softcap,
+        chunk=chunk,
+        needs=(need_h, need_w, need_b),
+    )
 
 
 def _counted(target: Tensor, ignore_index: int) -> tuple[Tensor, Tensor, Tensor]:
