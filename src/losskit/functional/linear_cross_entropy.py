@@ -26,22 +26,29 @@ then :math:`\partial h = \partial s\,W`, :math:`\partial W = \partial s^\top h`,
   gradients for an upstream gradient of 1 in the same sweep over the chunks as the loss (one
   matrix product for the logits, two for the gradients: as many as the unfused path), keeps
   ``dh``, ``dW``, ``db`` (the size of the inputs, never of the logits) and the backward pass
-  scales them. Such a graph can be backpropagated once: a second ``backward`` through it (after
-  ``retain_graph=True``) raises torch's "modified by an inplace operation" error.
+  scales them in place and hands them to autograd, which keeps them as ``.grad`` without a copy.
+  A second backward through the same graph (after ``retain_graph=True``) replays the forward's
+  sweep and gives the same gradients to the last bit.
 * ``reduction="none"`` (any upstream gradient, non-uniform included), or no gradient required: the
   forward pass keeps only the per-token statistics (log-sum-exp), and the backward pass
   recomputes each chunk's logits from ``hidden`` and ``weight``.
+
+Under :mod:`torch.func` (``vmap``, ``grad``; the Function has a generated vmap rule) the kernels
+run out of place, since their operands may be batched differently.
 
 Half and bfloat16 inputs compute in float32 (the weight is upcast once, the hidden states chunk by
 chunk); the loss is float32 and each gradient has its input's dtype. The vocabulary is not split:
 one chunk holds ``chunk_size × V`` logits, and the default chunk size keeps that near 32 Mi
 elements (128 MiB in float32).
 
-``torch.compile(fullgraph=True)``: compiles without graph breaks (the chunk loop is unrolled, one
-block of operations per chunk, forward and backward; a very large token count gives a long graph).
-With ``dynamic=True`` the token count is specialised, since the loop needs the number of chunks:
-each new token count compiles a new graph, still without breaks. Data-dependent validation of the
-targets must be off (``validate=False`` or :func:`losskit.set_validation`), as everywhere.
+``torch.compile(fullgraph=True)``: compiles without graph breaks, with static or dynamic shapes
+(``dynamic=True`` gives one graph for every token count). The chunk sweeps run as two opaque
+custom operators (``losskit::linear_cross_entropy_sweep`` and ``..._grads``) holding the eager
+kernels: traced, their in-place accumulation into ``dW`` would be functionalised into a new
+``(V, H)`` buffer per chunk. What the compiled graph keeps of the eager path's economy: the
+gradients formed in the forward pass are saved tensors, scaled out of place in the backward
+(one more ``(V, H)`` buffer at that moment than eager, where autograd takes them over).
+Data-dependent validation of the targets is skipped under compile, as everywhere in losskit.
 """
 
 from __future__ import annotations
