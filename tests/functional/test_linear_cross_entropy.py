@@ -338,5 +338,23 @@ def test_weight_gradient_is_handed_over_without_a_copy() -> None:
     hidden, weight, b, target = _inputs(torch.float32)
     out = losskit.linear_cross_entropy(hidden, weight, target, bias=b)
     formed = out.grad_fn.pending[1].data_ptr()
-    out.backward()
+    with _WeightSized(weight.shape) as seen:
+        out.backward()
     assert weight.grad is not None and weight.grad.data_ptr() == formed
+    assert seen.pointers <= {formed}, "backward allocated another (V, H) tensor"
+
+
+class _WeightSized(TorchDispatchMode):
+    """Records the storages of the (V, H) tensors operations produce while active."""
+
+    def __init__(self, shape: torch.Size) -> None:
+        super().__init__()
+        self.shape = shape
+        self.pointers: set[int] = set()
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        out = func(*args, **(kwargs or {}))
+        for t in out if isinstance(out, (tuple, list)) else (out,):
+            if isinstance(t, Tensor) and t.shape == self.shape:
+                self.pointers.add(t.data_ptr())
+        return out

@@ -537,6 +537,8 @@ class _LinearCrossEntropy(torch.autograd.Function):
         reduction, chunk, fused, needs = inputs[8:]
         _, lse, *grads = output
         ctx.mark_non_differentiable(lse, *grads)
+        # No zero gradients for the outputs that are for backward only (one would be (V, H)).
+        ctx.set_materialize_grads(False)
         # Eager: the first backward takes the precomputed gradients out of the context, so that
         # autograd keeps them as ``.grad`` without a copy; a later backward (after
         # ``retain_graph=True``) replays the sweep. Traced (torch.compile) or transformed
@@ -554,6 +556,8 @@ class _LinearCrossEntropy(torch.autograd.Function):
         ignore_index, smoothing, z_loss, softcap, reduction, chunk, needs = ctx.options
         dtypes = ctx.dtypes
         tail = (None,) * 9
+        if grad_output is None:  # the loss itself received no gradient
+            return (None, None, None, *tail)
         saved = ctx.saved_tensors
         hidden, weight, bias, target, lse = saved[:5]
         dtype = compute_dtype(hidden, weight, bias)
