@@ -151,6 +151,7 @@ binary_cross_entropy | loss | BinaryCrossEntropyLoss | F.binary_cross_entropy
 balanced_sigmoid_cross_entropy | loss | BalancedSigmoidCrossEntropyLoss | Xie & Tu 2015 (HED)
 softmax_cross_entropy | loss | SoftmaxCrossEntropyLoss | F.cross_entropy (probabilities)
 sparse_softmax_cross_entropy | loss | SparseSoftmaxCrossEntropyLoss | F.cross_entropy (indices)
+linear_cross_entropy | loss | LinearCrossEntropyLoss | F.cross_entropy(F.linear(...)); CCE
 sigmoid_focal_loss | loss | SigmoidFocalLoss | torchvision.ops; Lin et al. 2017
 softmax_focal_loss | loss | SoftmaxFocalLoss | Lin et al. 2017 (focal loss)
 hinge_loss | loss | HingeLoss | tf.compat.v1.losses.hinge_loss

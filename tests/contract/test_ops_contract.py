@@ -341,6 +341,68 @@ SPECS["distributed.label_count"] = OpSpec(
 )
 
 
+def _vocab_target(batch: int, gen: torch.Generator) -> torch.Tensor:
+    target = torch.randint(0, 7, (batch,), generator=gen)
+    target[:1] = -100
+    return target
+
+
+def _vocab_logits(batch: int, dtype: torch.dtype, gen: torch.Generator) -> Call:
+    logits = torch.randn(batch, 7, generator=gen, dtype=torch.float64).to(dtype)
+    return (logits, _vocab_target(batch, gen)), {"process_group": None, "label_smoothing": 0.1}
+
+
+def _vocab_linear(batch: int, dtype: torch.dtype, gen: torch.Generator) -> Call:
+    hidden = torch.randn(batch, 4, generator=gen, dtype=torch.float64).to(dtype)
+    weight = torch.randn(7, 4, generator=gen, dtype=torch.float64).to(dtype)
+    options = {"process_group": None, "label_smoothing": 0.1, "chunk_size": 3}
+    return (hidden, weight, _vocab_target(batch, gen)), options
+
+
+# Without a group (process_group=None) the local block is the whole vocabulary; the multi-rank
+# checks are in tests/distributed/test_vocab_parallel.py.
+SPECS["distributed.vocab_parallel_cross_entropy"] = OpSpec(
+    _vocab_logits,
+    [
+        (
+            "integer logits",
+            lambda: ((torch.zeros(2, 3).long(), torch.zeros(2).long()), {"process_group": None}),
+            TypeError,
+            r"^vocab_parallel_cross_entropy: local_logits must be a floating point tensor",
+        ),
+        (
+            "target shape",
+            lambda: ((torch.zeros(2, 3), torch.zeros(3).long()), {"process_group": None}),
+            ValueError,
+            r"^vocab_parallel_cross_entropy: target must have local_logits' shape",
+        ),
+    ],
+)
+SPECS["distributed.vocab_parallel_linear_cross_entropy"] = OpSpec(
+    _vocab_linear,
+    [
+        (
+            "floating target",
+            lambda: (
+                (torch.zeros(2, 3), torch.zeros(4, 3), torch.zeros(2)),
+                {"process_group": None},
+            ),
+            TypeError,
+            r"^vocab_parallel_linear_cross_entropy: target must be an integer tensor",
+        ),
+        (
+            "local_weight width",
+            lambda: (
+                (torch.zeros(2, 3), torch.zeros(4, 5), torch.zeros(2).long()),
+                {"process_group": None},
+            ),
+            ValueError,
+            r"^vocab_parallel_linear_cross_entropy: local_weight must have shape \(V, 3\)",
+        ),
+    ],
+)
+
+
 # Native ops only: the dialects' ops and decoders have their specs in
 # tests/compat/test_dialect_contract.py.
 OP_ENTRIES = [

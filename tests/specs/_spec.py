@@ -45,6 +45,7 @@ REGISTRY_MODULES: tuple[str, ...] = (
     "levenshtein",
     "margin",
     "center",
+    "linear_cross_entropy",
 )
 """Modules of this package (one per functional module) that hold the specs."""
 
@@ -181,6 +182,7 @@ def _load() -> None:
         focal,
         hinge,
         levenshtein,
+        linear_cross_entropy,
         margin,
         regression,
     )

@@ -19,6 +19,11 @@ the world size before ``backward()`` to obtain the gradient of single-process tr
 whole batch; see ``docs/distributed.md`` for the scaling, gradient accumulation and the
 communication cost.
 
+The classes of a vocabulary sharded over a tensor-parallel group:
+:func:`vocab_parallel_cross_entropy` (on each rank's block of logits) and
+:func:`vocab_parallel_linear_cross_entropy` (on the hidden states and each rank's rows of the
+output projection, chunked), see :mod:`losskit.distributed.vocab_parallel`.
+
 Helpers on the reduction parts ``(total, divisor)``: :func:`global_mean` (any loss's parts,
 one step), :func:`global_divisor` and :func:`label_count` (gradient accumulation over
 micro-batches of unequal sizes).
@@ -36,6 +41,7 @@ from .. import catalogue as _catalogue
 from .._core.distributed import all_reduce_sum, global_parts
 from .._core.reduction import LossParts
 from .parts import global_divisor, global_mean, label_count
+from .vocab_parallel import vocab_parallel_cross_entropy, vocab_parallel_linear_cross_entropy
 
 __all__ = [
     "LossParts",
@@ -44,6 +50,8 @@ __all__ = [
     "global_mean",
     "global_parts",
     "label_count",
+    "vocab_parallel_cross_entropy",
+    "vocab_parallel_linear_cross_entropy",
 ]
 
 _catalogue.add(
@@ -88,5 +96,19 @@ _catalogue.add(
         "distributed",
         LossParts,
         "losskit reduction parts (total, divisor)",
+    ),
+    _catalogue.Entry(
+        "distributed.vocab_parallel_cross_entropy",
+        "op",
+        "distributed",
+        vocab_parallel_cross_entropy,
+        "torch.nn.functional.cross_entropy over class-sharded logits; Megatron-LM",
+    ),
+    _catalogue.Entry(
+        "distributed.vocab_parallel_linear_cross_entropy",
+        "op",
+        "distributed",
+        vocab_parallel_linear_cross_entropy,
+        "F.cross_entropy(F.linear(...)) with the weight sharded by rows; Megatron-LM; CCE",
     ),
 )

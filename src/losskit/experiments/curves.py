@@ -299,6 +299,8 @@ CURVES: dict[str, Curve] = {c.name: c for c in _ALL}
 NO_CURVE: dict[str, str] = {
     "ctc_loss": "a loss over alignments of whole sequences; see the report's toy CTC training",
     "edit_distance": "an integer distance between sequences, with no gradient",
+    "linear_cross_entropy": "sparse_softmax_cross_entropy of a linear layer's logits, computed "
+    "in chunks; its curve is that loss's",
 }
 """Losses without a 1-D curve, with the reason."""
 

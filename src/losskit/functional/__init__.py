@@ -26,6 +26,7 @@ from .divergence import *  # noqa: F403
 from .focal import *  # noqa: F403
 from .hinge import *  # noqa: F403
 from .levenshtein import *  # noqa: F403
+from .linear_cross_entropy import *  # noqa: F403
 from .margin import *  # noqa: F403
 from .regression import *  # noqa: F403
 
@@ -43,4 +44,5 @@ __all__ = [
     *levenshtein.__all__,
     *margin.__all__,
     *center.__all__,
+    "linear_cross_entropy",  # noqa: F405  (the function's name hides its module's)
 ]

@@ -10,6 +10,7 @@ from . import (
     focal,
     hinge,
     levenshtein,
+    linear_cross_entropy,
     margin,
     regression,
 )
@@ -22,6 +23,7 @@ from .divergence import *  # noqa: F403
 from .focal import *  # noqa: F403
 from .hinge import *  # noqa: F403
 from .levenshtein import *  # noqa: F403
+from .linear_cross_entropy import *  # noqa: F403
 from .margin import *  # noqa: F403
 from .regression import *  # noqa: F403
 
@@ -37,4 +39,5 @@ __all__ = [
     *levenshtein.__all__,
     *margin.__all__,
     *center.__all__,
+    *linear_cross_entropy.__all__,
 ]
