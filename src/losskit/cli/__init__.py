@@ -17,11 +17,11 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from . import list_cmd, plot_cmd, report_cmd
+from . import bench_cmd, list_cmd, plot_cmd, report_cmd
 
 __all__ = ["COMMANDS", "CommandError", "build_parser", "main"]
 
-COMMANDS: tuple[ModuleType, ...] = (list_cmd, plot_cmd, report_cmd)
+COMMANDS: tuple[ModuleType, ...] = (list_cmd, plot_cmd, report_cmd, bench_cmd)
 """The sub-command modules, in the order ``--help`` lists them."""
 
 

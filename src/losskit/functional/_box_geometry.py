@@ -102,6 +102,9 @@ def _check_valid(
     if not validation_enabled(validate) or xyxy.numel() == 0:
         return
     with torch.no_grad():
+        # Fast path: one subtraction, one minimum, one host sync (NaN falls through).
+        if bool((xyxy[..., 2:] - xyxy[..., :2]).amin() >= 0):
+            return
         ok = (xyxy[..., 2:] >= xyxy[..., :2]).all(dim=-1)
         if bool(ok.all()):
             return
@@ -196,7 +199,9 @@ def _aspect_delta(wh_p: Tensor, wh_t: Tensor) -> Tensor:
     """
     cross = torch.addcmul(wh_t[0] * wh_p[1], wh_p[0], wh_t[1], value=-1)
     dot = torch.addcmul(wh_t[1] * wh_p[1], wh_t[0], wh_p[0])
-    return torch.atan(cross / dot.clamp_min(1e-30))
+    # atan2 with a positive second argument is atan(cross / dot), in one operation without the
+    # division's rounding.
+    return torch.atan2(cross, dot.clamp_min(1e-30))
 
 
 def _alpha(v: Tensor, iou: Tensor, eps: float) -> Tensor:
@@ -443,10 +448,12 @@ def _rescaled(p: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:
         return p, t
     safe = math.sqrt(torch.finfo(p.dtype).max) / 4.0
     with torch.no_grad():
-        mp, mt = p.abs().amax(-1, keepdim=True), t.abs().amax(-1, keepdim=True)
         eager = not (torch.compiler.is_compiling() or transforming())
-        if eager and not bool(torch.maximum(mp.amax(), mt.amax()) > safe):
-            return p, t
+        if eager:  # one min/max pass per tensor and one host sync when nothing is that large
+            bounds = torch.stack([*torch.aminmax(p), *torch.aminmax(t)])
+            if not bool(bounds.abs().amax() > safe):
+                return p, t
+        mp, mt = p.abs().amax(-1, keepdim=True), t.abs().amax(-1, keepdim=True)
         largest = torch.maximum(mp, mt)
         scale = torch.where(largest > safe, safe / largest, 1.0)
     return p * scale, t * scale
