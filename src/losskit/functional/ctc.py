@@ -496,11 +496,62 @@ def _ctc_native_grad(
 _ctc_native.register_autograd(_ctc_native_grad, setup_context=_ctc_native_setup)
 
 
+class _NativeCTC(torch.autograd.Function):
+    """PyTorch's CTC kernel, with the gradient turned into the true partial derivative (the eager
+    path: an autograd Function dispatches faster than the custom operators, and keeps the lengths
+    as lists from the forward to the backward pass).
+
+    The kernel's backward returns :math:`p_t(k) - \\sum_{s: l'_s = k}\\gamma_t(s)` per unit of
+    incoming gradient; subtracting :math:`p_t(k)` on the frames inside the input lengths (one
+    ``addcmul_`` on the kernel's fresh gradient) leaves :math:`-\\sum\\gamma`.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Any,
+        lp: Tensor,
+        targets: Tensor,
+        il: Tensor,
+        tl: Tensor,
+        blank: int,
+        zero_infinity: bool,
+    ) -> Tensor:
+        # The int-list overload: the tensor overload converts the lengths element by element,
+        # in the forward and again in the backward.
+        il_list, tl_list = il.tolist(), tl.tolist()
+        nll, log_alpha = torch.ops.aten._ctc_loss(
+            lp, targets, il_list, tl_list, blank, zero_infinity
+        )
+        ctx.save_for_backward(lp, targets, il, nll, log_alpha)
+        ctx.lengths = (il_list, tl_list)
+        ctx.blank = blank
+        ctx.zero_infinity = zero_infinity
+        return nll
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        lp, targets, il, nll, log_alpha = ctx.saved_tensors
+        il_list, tl_list = ctx.lengths
+        out = torch.ops.aten._ctc_loss_backward(
+            grad, lp, targets, il_list, tl_list, nll, log_alpha, ctx.blank, ctx.zero_infinity
+        )
+        running = torch.arange(lp.shape[0], device=lp.device)[:, None] < il
+        scale = torch.where(running, grad, 0.0)
+        if ctx.zero_infinity:
+            scale = torch.where(torch.isinf(nll), 0.0, scale)
+        out.addcmul_(lp.exp(), scale[:, :, None], value=-1)
+        return out, None, None, None, None, None
+
+
 def _native_nll(
     lp: Tensor, targets: Tensor, il: Tensor, tl: Tensor, *, blank: int, zero_infinity: bool
 ) -> Tensor:
     """Per-sample CTC negative log-likelihood by PyTorch's kernel (true gradient)."""
-    nll, _ = _ctc_native(lp, targets, il, tl, blank, zero_infinity)
+    if torch.compiler.is_compiling():
+        nll, _ = _ctc_native(lp, targets, il, tl, blank, zero_infinity)
+    else:
+        nll = _NativeCTC.apply(lp, targets, il, tl, blank, zero_infinity)
     if zero_infinity:
         nll = torch.where(torch.isinf(nll), 0.0, nll)
     return nll
