@@ -22,11 +22,11 @@ A CTC model emits, at each of the :math:`T` frames, one of :math:`C` classes, on
 The loss is :math:`-\log \sum_{\pi:\, \mathcal B(\pi) = y} \prod_t p_t(\pi_t)`, and a decoder
 returns the label sequences that maximise (greedy: the best path's) probability.
 
-The standard topology runs on PyTorch's native CTC kernel, eagerly and under ``torch.compile``
-(wrapped as a custom operator whose data-dependent output shape is declared, so the compiled graph
-does not break). The other topology runs a log-space forward-backward written here: a
-:class:`torch.autograd.Function` vectorised over the batch and the label positions (a loop over
-time only), whose gradient is the state occupancy
+The standard topology runs on PyTorch's native CTC kernel, eagerly (through an autograd Function)
+and under ``torch.compile`` (wrapped as a custom operator whose data-dependent output shape is
+declared, so the compiled graph does not break). The other topology runs a log-space
+forward-backward written here: a :class:`torch.autograd.Function` vectorised over the batch and
+the label positions (a loop over time only), whose gradient is the state occupancy
 :math:`\gamma_t(s) = \alpha_t(s)\beta_t(s)/p` of the forward-backward algorithm.
 
 Gradients
