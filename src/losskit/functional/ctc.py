@@ -476,35 +476,48 @@ def _ctc_native_setup(ctx: Any, inputs: tuple[Any, ...], output: tuple[Tensor, T
 def _ctc_native_grad(
     ctx: Any, grad: Tensor, _grad_alpha: Tensor | None
 ) -> tuple[Tensor | None, ...]:
-    r"""The kernel's gradient turned into the true partial derivative.
-
-    The kernel's backward returns :math:`p_t(k) - \sum_{s: l'_s = k}\gamma_t(s)` per unit of
-    incoming gradient; subtracting :math:`p_t(k)` on the frames inside the input lengths leaves
-    :math:`-\sum\gamma`.
-    """
+    """Backward of the custom operator: the kernel's gradient as the true partial derivative."""
     lp, targets, il, tl, nll, log_alpha = ctx.saved_tensors
     out = _ctc_native_backward(
         grad.contiguous(), lp, targets, il, tl, nll, log_alpha, ctx.blank, ctx.zero_infinity
     )
+    out = _true_partial(out, lp, il, nll, grad, ctx.zero_infinity, inplace=False)
+    return out, None, None, None, None, None
+
+
+def _true_partial(
+    out: Tensor,
+    lp: Tensor,
+    il: Tensor,
+    nll: Tensor,
+    grad: Tensor,
+    zero_infinity: bool,
+    *,
+    inplace: bool,
+) -> Tensor:
+    r"""The native kernel's gradient ``out`` turned into the true partial derivative.
+
+    The kernel's backward returns :math:`p_t(k) - \sum_{s: l'_s = k}\gamma_t(s)` per unit of
+    incoming gradient; subtracting :math:`p_t(k)` on the frames inside the input lengths leaves
+    :math:`-\sum\gamma`. ``inplace`` works on the kernel's fresh gradient (eager); the traced
+    path stays out of place.
+    """
     running = torch.arange(lp.shape[0], device=lp.device)[:, None] < il
     scale = torch.where(running, grad, 0.0)
-    if ctx.zero_infinity:
+    if zero_infinity:
         scale = torch.where(torch.isinf(nll), 0.0, scale)
-    return torch.addcmul(out, lp.exp(), scale[:, :, None], value=-1), None, None, None, None, None
+    if inplace:
+        return out.addcmul_(lp.exp(), scale[:, :, None], value=-1)
+    return torch.addcmul(out, lp.exp(), scale[:, :, None], value=-1)
 
 
 _ctc_native.register_autograd(_ctc_native_grad, setup_context=_ctc_native_setup)
 
 
 class _NativeCTC(torch.autograd.Function):
-    """PyTorch's CTC kernel, with the gradient turned into the true partial derivative (the eager
-    path: an autograd Function dispatches faster than the custom operators, and keeps the lengths
-    as lists from the forward to the backward pass).
-
-    The kernel's backward returns :math:`p_t(k) - \\sum_{s: l'_s = k}\\gamma_t(s)` per unit of
-    incoming gradient; subtracting :math:`p_t(k)` on the frames inside the input lengths (one
-    ``addcmul_`` on the kernel's fresh gradient) leaves :math:`-\\sum\\gamma`.
-    """
+    """PyTorch's CTC kernel, with the gradient turned into the true partial derivative
+    (:func:`_true_partial`). The eager path: an autograd Function dispatches faster than the
+    custom operators, and keeps the lengths as lists from the forward to the backward pass."""
 
     @staticmethod
     def forward(
@@ -536,11 +549,7 @@ class _NativeCTC(torch.autograd.Function):
         out = torch.ops.aten._ctc_loss_backward(
             grad, lp, targets, il_list, tl_list, nll, log_alpha, ctx.blank, ctx.zero_infinity
         )
-        running = torch.arange(lp.shape[0], device=lp.device)[:, None] < il
-        scale = torch.where(running, grad, 0.0)
-        if ctx.zero_infinity:
-            scale = torch.where(torch.isinf(nll), 0.0, scale)
-        out.addcmul_(lp.exp(), scale[:, :, None], value=-1)
+        out = _true_partial(out, lp, il, nll, grad, ctx.zero_infinity, inplace=True)
         return out, None, None, None, None, None
 
 

@@ -169,6 +169,20 @@ def l1_loss(
     return reduce_loss(loss, reduction, weight=weight, fn="l1_loss")
 
 
+def _magnitude(v: Tensor, d: int | None) -> Tensor:
+    """``max |v|`` along ``d`` (over everything for ``None``), without gradient; 1 where it is 0
+    or the dimension is empty."""
+    if d is None:
+        if v.numel() == 0:
+            return v.new_ones(())
+        m = v.detach().abs().amax()
+    elif v.shape[d] == 0:
+        return v.new_ones(v.shape[:d] + v.shape[d + 1 :])
+    else:
+        m = v.detach().abs().amax(dim=d)
+    return torch.where(m > 0, m, torch.ones_like(m))
+
+
 def l2_loss(
     input: Tensor,
     target: Tensor,
@@ -209,18 +223,11 @@ def l2_loss(
     x, y = prepare_pair("l2_loss", input, target)
     d = check_dim("l2_loss", "input", x, dim)
     err = x - y
-    if (err.numel() == 0) if d is None else (err.shape[d] == 0):
-        # An empty vector has norm 0 (the sum of no squares), on the graph.
-        return reduce_loss(err.sum(dim=d), reduction, weight=weight, fn="l2_loss")
     # Scale by the largest magnitude (a constant for autograd) so that squares cannot overflow
-    # or underflow; an all-zero error keeps scale 1 and gradient 0.
-    scale = (
-        err.detach().abs().amax(dim=d, keepdim=True) if d is not None else err.detach().abs().amax()
-    )
-    scale = torch.where(scale > 0, scale, torch.ones_like(scale))
-    loss = torch.linalg.vector_norm(err / scale, ord=2, dim=d) * (
-        scale.squeeze(d) if d is not None else scale
-    )
+    # or underflow; an all-zero or empty error keeps scale 1 (an empty vector has norm 0).
+    scale = _magnitude(err, d)
+    unscaled = err / (scale if d is None else scale.unsqueeze(d))
+    loss = torch.linalg.vector_norm(unscaled, ord=2, dim=d) * scale
     return reduce_loss(loss, reduction, weight=weight, fn="l2_loss")
 
 
@@ -549,14 +556,6 @@ def poisson_loss(
         check_in_range("poisson_loss", "input", x, 0.0, None, validate=validate)
     loss = F.poisson_nll_loss(x, y, log_input=log_input, full=full, eps=eps, reduction="none")
     return reduce_loss(loss, reduction, weight=weight, fn="poisson_loss")
-
-
-def _magnitude(v: Tensor, d: int) -> Tensor:
-    """``max |v|`` along ``d`` (1 where it is 0 or the dimension is empty), without gradient."""
-    if v.shape[d] == 0:
-        return v.new_ones(v.shape[:d] + v.shape[d + 1 :])
-    m = v.detach().abs().amax(dim=d)
-    return torch.where(m > 0, m, torch.ones_like(m))
 
 
 def cosine_similarity_loss(
