@@ -348,15 +348,13 @@ def check_in_range(
     if tensor.dtype != torch.bool:
         # Fast path: one min/max pass and one host sync; NaN fails every comparison and falls
         # through to the slow path, which builds the message.
-        lo_val, hi_val = torch.aminmax(tensor)
-        fast = torch.ones((), dtype=torch.bool, device=tensor.device)
+        lo_val, hi_val = torch.stack(torch.aminmax(tensor)).tolist()
+        fast = lo_val == lo_val and hi_val == hi_val
         if low is not None:
-            fast = fast & (lo_val >= low if low_inclusive else lo_val > low)
+            fast = fast and (lo_val >= low if low_inclusive else lo_val > low)
         if high is not None:
-            fast = fast & (hi_val <= high if high_inclusive else hi_val < high)
-        if low is None and high is None:
-            fast = fast & (lo_val == lo_val) & (hi_val == hi_val)
-        if bool(fast):
+            fast = fast and (hi_val <= high if high_inclusive else hi_val < high)
+        if fast:
             return
     ok = torch.ones_like(tensor, dtype=torch.bool)
     if low is not None:
@@ -451,11 +449,16 @@ def check_index(
     """Data-dependent: class indices must lie in ``[0, num_classes)`` or equal ``ignore_index``."""
     if not validation_enabled(validate) or tensor.numel() == 0:
         return
-    # Fast path: one min/max pass and one host sync; the slow path only builds the message.
-    valid = tensor if ignore_index is None else torch.where(tensor == ignore_index, 0, tensor)
-    low, high = torch.aminmax(valid)
-    if bool((low >= 0) & (high < num_classes)):
+    # Fast path: one min/max pass and one host sync (a second one, without the ignored
+    # entries, when the range holds an ignore_index); the slow path only builds the message.
+    low, high = torch.stack(torch.aminmax(tensor)).tolist()
+    if low >= 0 and high < num_classes:
         return
+    if ignore_index is not None:
+        valid = torch.where(tensor == ignore_index, 0, tensor)
+        low, high = torch.stack(torch.aminmax(valid)).tolist()
+        if low >= 0 and high < num_classes:
+            return
     bad = (tensor < 0) | (tensor >= num_classes)
     if ignore_index is not None:
         bad &= tensor != ignore_index

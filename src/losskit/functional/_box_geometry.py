@@ -62,6 +62,7 @@ from .._core.checks import (
     transforming,
     validation_enabled,
 )
+from .._core.function import apply
 
 __all__ = ["BOX_FORMATS", "NMS_METHODS"]
 
@@ -431,7 +432,7 @@ def _box_metric(p: Tensor, t: Tensor, kind: int, eps: float, as_loss: bool) -> T
     """The metric (or loss) of corner boxes that broadcast against each other, safe against
     overflow: see :func:`_rescaled`."""
     p, t = _rescaled(p, t)
-    return _BoxMetric.apply(p, t, kind, eps, as_loss)
+    return apply(_BoxMetric, p, t, kind, eps, as_loss)
 
 
 def _rescaled(p: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:

@@ -79,10 +79,12 @@ from .._core.checks import (
     check_tensor,
     fail,
     shape_str,
+    transforming,
     validation_enabled,
 )
 from .._core.distributed import ProcessGroup, all_reduce_sums, reduce_global
 from .._core.dtypes import compute_dtype
+from .._core.function import apply
 from .._core.reduction import safe_divide
 
 __all__ = [
@@ -242,11 +244,17 @@ def _activate(x: Tensor, activation: str) -> Tensor:
 class _PredictionSums(torch.autograd.Function):
     """``(I, |X|)`` of the activated scores with a hand-written backward.
 
-    The backward forms the gradient with respect to the scores in a few fused passes
-    (``addcmul``/``scatter_add`` into the activation's backward kernel) instead of the chain of
-    broadcasts autograd would build. It is written with differentiable operations of the saved
-    input, so that double backward (``create_graph=True``) recomputes the activation and stays
-    exact; the target gets no gradient (the generic path is used when it requires one).
+    Forward: the activation (one pass writing the scores), then one reduction per sum: a dot
+    product along the elements for :math:`I` (dense targets) or a gather and an ``(N, P)``
+    scatter (labels), and a plain sum for :math:`|X|` (a batched matrix-vector product with the
+    valid mask when elements are ignored), with no ``(N, C, P)`` product tensor.
+
+    Backward: the gradient with respect to the scores, :math:`g^S + g^I y`, is written into one
+    fresh buffer, and the activation's backward runs in place on it; the zero gradients of the
+    non-differentiable outputs are never materialised. When the backward is itself
+    differentiated (``create_graph=True``) it is written with differentiable operations of the
+    saved input, so that double backward recomputes the activation and stays exact; the target
+    gets no gradient (the generic path is used when it requires one).
     """
 
     generate_vmap_rule = True
@@ -270,15 +278,20 @@ class _PredictionSums(torch.autograd.Function):
             # Score of each element's own class: I is its per-class sum (no one-hot needed).
             picked = p.gather(1, labels.unsqueeze(1)).squeeze(1)  # (N, P)
             counted = picked if valid is None else picked * valid.squeeze(1)
-            inter = torch.zeros(p.shape[:2], dtype=p.dtype, device=p.device).scatter_add(
-                1, labels, counted
-            )
-            pv = p if valid is None else p * valid
+            inter = p.new_zeros(p.shape[:2]).scatter_add_(1, labels, counted)
         else:
             assert dense is not None
+            # Ignored elements have a zero target already: no mask needed for I.
+            inter = _rowwise_dot(p, dense)
+        if squared:
             pv = p if valid is None else p * valid
-            inter = (pv * dense).sum(-1)
-        xsum = (pv * pv).sum(-1) if squared else pv.sum(-1)
+            xsum = torch.linalg.vecdot(pv, pv)
+        elif valid is None:
+            xsum = p.sum(-1)
+        elif valid.shape[1] == 1:  # one mask for every class: a matrix-vector product
+            xsum = torch.bmm(p, valid.transpose(1, 2)).squeeze(-1)
+        else:
+            xsum = torch.linalg.vecdot(p, valid)
         return inter, xsum, p, picked
 
     @staticmethod
@@ -286,48 +299,91 @@ class _PredictionSums(torch.autograd.Function):
         x, labels, dense, valid, activation, squared = inputs
         _, _, p, picked = output
         ctx.mark_non_differentiable(p, picked)
+        ctx.set_materialize_grads(False)
         ctx.activation = activation
         ctx.squared = squared
-        ctx.has_labels = labels is not None
         ctx.save_for_backward(x, p, picked, labels, dense, valid)
 
     @staticmethod
     def backward(
-        ctx: Any, grad_inter: Tensor, grad_sum: Tensor, *_unused: Tensor | None
+        ctx: Any, grad_inter: Tensor | None, grad_sum: Tensor | None, *_unused: Tensor | None
     ) -> tuple[Tensor | None, None, None, None, None, None]:
+        if grad_inter is None and grad_sum is None:
+            return None, *_NONE5
         x, p, picked, labels, dense, valid = ctx.saved_tensors
+        g_inter = grad_inter if grad_inter is not None else p.new_zeros(p.shape[:2])
+        g_sum = grad_sum if grad_sum is not None else p.new_zeros(p.shape[:2])
         activation = ctx.activation
-        if torch.is_grad_enabled():
-            # Differentiable recomputation, so that double backward is exact (the saved scores
-            # are a non-differentiable output; without an activation they are x itself).
+        # Differentiated backward: recompute the scores from the input, out of place.
+        graph = torch.is_grad_enabled()
+        if graph:
             p = _activate(x, activation)
             if labels is not None:
                 picked = p.gather(1, labels.unsqueeze(1)).squeeze(1)
         if activation == "softmax" and labels is not None and not ctx.squared:
-            return _softmax_label_backward(p, picked, labels, valid, grad_inter, grad_sum), *_NONE5
-        g_inter, g_sum = grad_inter.unsqueeze(-1), grad_sum.unsqueeze(-1)
-        if ctx.squared:
-            pv = p if valid is None else p * valid
-            gp = 2 * pv * g_sum
-        else:
-            gp = g_sum.expand_as(p)
+            gx = _softmax_label_backward(p, picked, labels, valid, g_inter, g_sum, graph)
+            return gx, *_NONE5
+        gi, gs = g_inter.unsqueeze(-1), g_sum.unsqueeze(-1)
+        # Gradient with respect to the scores: g^S (2 x with squared=True) + g^I y.
         if labels is not None:
-            index = labels.unsqueeze(1)
-            gp = gp.scatter_add(1, index, g_inter.squeeze(-1).gather(1, labels).unsqueeze(1))
+            gp = 2 * p * gs if ctx.squared else gs.expand_as(p).clone()
+            src = gi.squeeze(-1).gather(1, labels).unsqueeze(1)
+            gp = (
+                gp.scatter_add(1, labels.unsqueeze(1), src)
+                if graph
+                else gp.scatter_add_(1, labels.unsqueeze(1), src)
+            )
         else:
-            gp = torch.addcmul(gp, g_inter, dense)
+            assert dense is not None
+            if ctx.squared:
+                gp = torch.addcmul(2 * p * gs, dense, gi)
+            elif graph:
+                gp = dense * gi + gs
+            else:
+                gp = torch.mul(dense, gi).add_(gs)
         if valid is not None:
-            gp = gp * valid
+            gp = gp * valid if graph else gp.mul_(valid)
         if activation == "softmax":
-            gx = torch.ops.aten._softmax_backward_data(gp, p, 1, p.dtype)
-        elif activation == "sigmoid":
-            gx = torch.ops.aten.sigmoid_backward(gp, p)
-        else:
-            gx = gp
-        return gx, *_NONE5
+            return torch.ops.aten._softmax_backward_data(gp, p, 1, p.dtype), *_NONE5
+        if activation == "sigmoid":
+            if graph:
+                return torch.ops.aten.sigmoid_backward(gp, p), *_NONE5
+            return torch.ops.aten.sigmoid_backward.grad_input(gp, p, grad_input=gp), *_NONE5
+        return gp, *_NONE5
 
 
 _NONE5 = (None, None, None, None, None)
+
+_DOT_BLOCK = 1 << 18
+"""Elements of the scratch product of :func:`_rowwise_dot` (1 MiB in float32)."""
+
+
+def _rowwise_dot(a: Tensor, b: Tensor) -> Tensor:
+    """``(a * b).sum(-1)`` for ``(N, C, P)`` tensors without an ``(N, C, P)`` product tensor.
+
+    The product goes through one cache-sized scratch buffer, a block of columns at a time:
+    a fresh tensor as large as the input would cost an allocation and its page faults, about
+    as much as the arithmetic. Under tracing, transforms or on other devices it is one
+    ``vecdot``.
+    """
+    rows = a.shape[0] * a.shape[1]
+    width = a.shape[-1]
+    if (
+        a.device.type != "cpu"
+        or torch.compiler.is_compiling()
+        or transforming()
+        or rows * width <= _DOT_BLOCK
+    ):
+        return torch.linalg.vecdot(a, b)
+    step = max(1, _DOT_BLOCK // rows)
+    a2, b2 = a.reshape(rows, width), b.reshape(rows, width)
+    scratch = a.new_empty(rows, min(step, width))
+    out = a.new_zeros(rows)
+    for start in range(0, width, step):
+        stop = min(start + step, width)
+        block = scratch[:, : stop - start]
+        out.add_(torch.mul(a2[:, start:stop], b2[:, start:stop], out=block).sum(-1))
+    return out.view(a.shape[:-1])
 
 
 def _softmax_label_backward(
@@ -337,22 +393,29 @@ def _softmax_label_backward(
     valid: Tensor | None,
     g_inter: Tensor,
     g_sum: Tensor,
+    graph: bool,
 ) -> Tensor:
     r"""Gradient w.r.t. the logits of ``I = sum_p p_l`` and ``S = sum_p p`` through a softmax.
 
     With :math:`g_c = g^S_c + g^I_c [c = l]` (times the valid mask :math:`r`) the softmax
     backward :math:`p_c (g_c - \sum_k p_k g_k)` is, with :math:`u = p_l g^I_l`,
-    :math:`r\,p_c (g^S_c - \sum_k p_k g^S_k - u) + r\,[c = l]\,u`: one small matrix product,
-    two elementwise passes and an ``(N, P)`` scatter, no ``(N, C, P)`` one-hot.
+    :math:`r\,p_c (g^S_c - q) + r\,[c = l]\,u` where :math:`q = \sum_k p_k g^S_k + u`: one
+    small matrix product, two elementwise passes into one fresh buffer and an ``(N, P)``
+    scatter, no ``(N, C, P)`` one-hot. ``graph``: out of place, for a differentiated backward.
     """
     u = picked * g_inter.gather(1, labels)  # (N, P)
     q = torch.bmm(g_sum.unsqueeze(1), p).squeeze(1) + u  # sum_k p_k g_k
-    pr = p if valid is None else p * valid
-    gx = g_sum.unsqueeze(-1) - q.unsqueeze(1)
-    # In place (one buffer fewer) unless this backward is itself being differentiated.
-    gx = gx * pr if torch.is_grad_enabled() else gx.mul_(pr)
+    gs, qs = g_sum.unsqueeze(-1), q.unsqueeze(1)
     if valid is not None:
         u = u * valid.squeeze(1)
+    if graph:
+        gx = p * (gs - qs)
+        if valid is not None:
+            gx = gx * valid
+        return gx.scatter_add(1, labels.unsqueeze(1), u.unsqueeze(1))
+    gx = torch.mul(p, gs).addcmul_(p, qs, value=-1)
+    if valid is not None:
+        gx.mul_(valid)
     return gx.scatter_add_(1, labels.unsqueeze(1), u.unsqueeze(1))
 
 
@@ -378,13 +441,15 @@ def _statistics(
         inter = (pv * dense).sum(-1)
         xsum = (pv * pv).sum(-1) if squared else pv.sum(-1)
     else:
-        inter, xsum, _, _ = _PredictionSums.apply(x, labels, dense, valid, activation, squared)
+        inter, xsum, _, _ = apply(_PredictionSums, x, labels, dense, valid, activation, squared)
     with torch.no_grad():
         if labels is not None:
-            ones = torch.ones(labels.shape, dtype=x.dtype, device=x.device)
-            if valid is not None:
-                ones = ones * valid.squeeze(1)
-            ysum = torch.zeros(n, c, dtype=x.dtype, device=x.device).scatter_add(1, labels, ones)
+            ones = (
+                valid.squeeze(1)
+                if valid is not None
+                else torch.ones((), dtype=x.dtype, device=x.device).expand(labels.shape)
+            )
+            ysum = x.new_zeros(n, c).scatter_add_(1, labels, ones)
         else:
             assert dense is not None
             ysum = None

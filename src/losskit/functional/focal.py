@@ -39,6 +39,7 @@ from .._core.checks import (
 )
 from .._core.distributed import ProcessGroup, reduce_global
 from .._core.dtypes import compute_dtype
+from .._core.function import apply
 
 __all__ = ["sigmoid_focal_loss", "softmax_focal_loss"]
 
@@ -370,7 +371,7 @@ def sigmoid_focal_loss(
     a = None if alpha is None else float(alpha)
     g = float(gamma)
     # A target that needs a gradient goes through plain autograd operations.
-    loss = _focal_composite(x, t, a, g) if t.requires_grad else _SigmoidFocal.apply(x, t, a, g)
+    loss = _focal_composite(x, t, a, g) if t.requires_grad else apply(_SigmoidFocal, x, t, a, g)
     return reduce_global(loss, reduction, process_group, weight=weight, fn=fn)
 
 

@@ -69,6 +69,7 @@ from .._core.checks import (
     transforming,
 )
 from .._core.dtypes import compute_dtype
+from .._core.function import apply
 from .._core.reduction import check_reduction
 
 __all__ = ["linear_cross_entropy"]
@@ -836,7 +837,19 @@ def linear_cross_entropy(
         bias is not None and bias.requires_grad,
     )
     fused = reduction != "none" and torch.is_grad_enabled() and any(needs)
-    loss = _LinearCrossEntropy.apply(
-        h, weight, bias, t, ignore_index, smoothing, zl, cap, reduction, chunk, fused, needs
+    loss = apply(
+        _LinearCrossEntropy,
+        h,
+        weight,
+        bias,
+        t,
+        ignore_index,
+        smoothing,
+        zl,
+        cap,
+        reduction,
+        chunk,
+        fused,
+        needs,
     )[0]
     return loss.view(target.shape) if reduction == "none" else loss

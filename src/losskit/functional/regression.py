@@ -33,6 +33,7 @@ from .._core.checks import (
     prepare_pair,
     transforming,
 )
+from .._core.function import apply
 from .._core.reduction import reduce_loss
 
 __all__ = [
@@ -339,7 +340,7 @@ def log_cosh_loss(
         Improves Variational Auto-Encoder", 2019.
     """
     x, y = prepare_pair("log_cosh_loss", input, target)
-    loss = _LogCosh.apply(x, y)
+    loss = apply(_LogCosh, x, y)
     return reduce_loss(loss, reduction, weight=weight, fn="log_cosh_loss")
 
 
