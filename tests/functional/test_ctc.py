@@ -240,6 +240,46 @@ def test_gradient_wrt_log_probs_is_the_true_derivative() -> None:
     torch.testing.assert_close(g.sum(-1), -inside[..., 0].double())
 
 
+@pytest.mark.parametrize("block", [None, 40])
+@pytest.mark.parametrize("lengths", ["full", "uneven", "infinite"])
+def test_true_derivative_across_correction_blocks(
+    monkeypatch: pytest.MonkeyPatch, block: int | None, lengths: str
+) -> None:
+    """The correction p_t(k) is subtracted a block of frames at a time: several blocks and a
+    ragged last one (the default block on a long input, or a tiny block), every frame inside
+    each input length and none beyond, and a per-sample incoming gradient."""
+    import losskit.functional.ctc as ctc_module
+
+    if block is not None:
+        monkeypatch.setattr(ctc_module, "_EXP_BLOCK", block)
+    gen = torch.Generator().manual_seed(11)
+    frames, batch, classes = (37, 3, 6) if block is not None else (251, 12, 30)
+    logits, labels, il, tl = random_case(gen, frames, batch, classes, 4)
+    if lengths == "uneven":
+        il = torch.randint(frames // 2, frames + 1, (batch,), generator=gen)
+        il[0] = frames - 3
+    elif lengths == "full":
+        il = torch.full((batch,), frames)
+    else:
+        tl[1] = 4
+        il[1] = 3  # too short for its labels: an infinite loss, zeroed
+    lp = logits.log_softmax(-1).requires_grad_(True)
+    zero_inf = lengths == "infinite"
+    w = torch.rand(batch, generator=gen, dtype=torch.float64)
+    ours = losskit.ctc_loss(lp, labels, il, tl, reduction="none", zero_infinity=zero_inf)
+    ref = tF.ctc_loss(lp, labels, il, tl, reduction="none", zero_infinity=zero_inf)
+    torch.testing.assert_close(ours, ref)
+    (g,) = torch.autograd.grad(ours, lp, w)
+    (g_ref,) = torch.autograd.grad(ref, lp, w)
+    inside = torch.arange(frames)[:, None] < il
+    scale = torch.where(inside, w, 0.0)
+    if zero_inf:
+        scale = torch.where(
+            torch.isinf(tF.ctc_loss(lp, labels, il, tl, reduction="none")), 0.0, scale
+        )
+    torch.testing.assert_close(g, g_ref - lp.detach().exp() * scale[:, :, None])
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     frames=st.integers(1, 9),

@@ -151,6 +151,45 @@ def _check_targets(fn: str, targets: Tensor, batch: int) -> Tensor:
     return targets
 
 
+def _lengths_and_labels_hold(
+    targets: Tensor,
+    il: Tensor,
+    tl: Tensor,
+    *,
+    frames: int,
+    num_classes: int,
+    blank: int,
+    longer: bool,
+) -> bool:
+    """The fast test of :func:`_validate_lengths`: the lengths as host lists (one small
+    transfer each), the labels by one min/max and, when the blank lies in their range, one
+    masked comparison."""
+    il_l, tl_l = il.tolist(), tl.tolist()
+    if not all(0 <= a <= frames for a in il_l) or not all(b >= 0 for b in tl_l):
+        return False
+    if not longer and any(b > a for a, b in zip(il_l, tl_l, strict=True)):
+        return False
+    if targets.dim() == 1 and sum(tl_l) != targets.numel():
+        return False
+    if targets.dim() == 2 and max(tl_l, default=0) > targets.shape[1]:
+        return False
+    if targets.numel() == 0:
+        return True
+    low, high = torch.stack(torch.aminmax(targets)).tolist()
+    if targets.dim() == 1:
+        if low < 0 or high >= num_classes:
+            return False
+        return not (low <= blank <= high and bool((targets == blank).any()))
+    # Padded targets: only the entries inside each target length are labels.
+    if low >= 0 and high < num_classes and not low <= blank <= high:
+        return True
+    inside = torch.arange(targets.shape[1], device=targets.device) < tl[:, None]
+    if low >= 0 and high < num_classes:
+        return not bool(((targets == blank) & inside).any())
+    wrong = (targets < 0) | (targets >= num_classes) | (targets == blank)
+    return not bool((wrong & inside).any())
+
+
 def _validate_lengths(
     fn: str,
     targets: Tensor,
@@ -167,18 +206,9 @@ def _validate_lengths(
     One fused test and one device synchronisation; the detailed checks (and their messages) run
     only when it fails.
     """
-    bad = (il < 0) | (il > frames) | (tl < 0)
-    if not longer_allowed:
-        bad = bad | (tl > il)
-    if targets.dim() == 2:
-        bad = bad | (tl > targets.shape[1])
-        inside = torch.arange(targets.shape[1], device=targets.device) < tl[:, None]
-        wrong = (targets < 0) | (targets >= num_classes) | (targets == blank)
-        bad = bad | (wrong & inside).any(dim=1)
-    else:
-        wrong = (targets < 0) | (targets >= num_classes) | (targets == blank)
-        bad = torch.cat([bad, wrong, (tl.sum() != targets.numel()).reshape(1)])
-    if bad.numel() == 0 or not bool(bad.any()):
+    if _lengths_and_labels_hold(
+        targets, il, tl, frames=frames, num_classes=num_classes, blank=blank, longer=longer_allowed
+    ):
         return
     check_in_range(fn, "input_lengths", il, 0, frames, validate=True)
     if targets.dim() == 2:
@@ -549,8 +579,39 @@ class _NativeCTC(torch.autograd.Function):
         out = torch.ops.aten._ctc_loss_backward(
             grad, lp, targets, il_list, tl_list, nll, log_alpha, ctx.blank, ctx.zero_infinity
         )
-        out = _true_partial(out, lp, il, nll, grad, ctx.zero_infinity, inplace=True)
+        # Frames past every input length have a zero gradient and need no correction.
+        last = max(il_list, default=0)
+        if ctx.zero_infinity:
+            grad = torch.where(torch.isinf(nll), 0.0, grad)
+        if all(n == last for n in il_list):
+            scale = grad.reshape(1, -1, 1)
+        else:
+            running = torch.arange(last, device=lp.device)[:, None] < il
+            scale = (running * grad).unsqueeze(-1)
+        _subtract_scaled_exp(out[:last], lp[:last], scale)
         return out, None, None, None, None, None
+
+
+_EXP_BLOCK = 1 << 16
+"""Elements of the scratch buffer of :func:`_subtract_scaled_exp` (256 KiB in float32)."""
+
+
+def _subtract_scaled_exp(out: Tensor, lp: Tensor, scale: Tensor) -> Tensor:
+    """In place: ``out -= exp(lp) * scale`` for ``(T, N, C)`` tensors, ``scale`` ``(T or 1, N,
+    1)``, a block of frames at a time through one cache-sized scratch buffer (a fresh tensor of
+    the size of ``lp`` would cost more in page faults than the exponentials)."""
+    frames = lp.shape[0]
+    step = max(1, _EXP_BLOCK // max(1, lp[0].numel()))
+    if frames <= step:
+        return out.sub_(lp.exp().mul_(scale))
+    scratch = torch.empty((step, *lp.shape[1:]), dtype=lp.dtype, device=lp.device)
+    per_frame = scale.shape[0] != 1
+    for start in range(0, frames, step):
+        stop = min(start + step, frames)
+        e = torch.exp(lp[start:stop], out=scratch[: stop - start])
+        e.mul_(scale[start:stop] if per_frame else scale)
+        out[start:stop].sub_(e)
+    return out
 
 
 def _native_nll(
