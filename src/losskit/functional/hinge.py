@@ -40,6 +40,8 @@ because Keras zeroes the target score instead of excluding it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as tF
 from torch import Tensor
@@ -58,6 +60,7 @@ from .._core.checks import (
     validation_enabled,
 )
 from .._core.dtypes import compute_dtype
+from .._core.function import apply
 from .._core.reduction import reduce_loss
 
 __all__ = ["hinge_loss", "multiclass_hinge_loss", "squared_hinge_loss"]
@@ -66,46 +69,57 @@ _LABELS = ("auto", "01", "pm1")
 _VARIANTS = ("crammer_singer", "weston_watkins")
 
 
-def _check_labels(fn: str, y: Tensor, labels: str, validate: bool | None) -> None:
+def _check_labels(fn: str, y: Tensor, labels: str, validate: bool | None) -> bool | None:
     r"""Data-dependent: the label values match the chosen convention (see the module docs).
 
-    A few elementwise passes and one host synchronisation. A residual that is exactly 0 on the
-    allowed values, and nonzero (or NaN) elsewhere, has extremes ``(0, 0)`` iff every label is
-    allowed: :math:`|y| - y^2` for {-1, 0, 1}, :math:`y - y^2` for {0, 1}, :math:`|y| - 1` for
-    {-1, 1}. On {-1, 0, 1}, :math:`g = y - 2|y|` maps -1, 0, 1 to -3, 0, -1, so
-    :math:`\min g = -3` says a -1 is present and :math:`\max g = 0` says a 0 is.
+    Returns whether the labels are :math:`\pm1` (``None`` for ``"auto"`` when the check is
+    skipped: the convention is then read off the tensor without a host synchronisation).
+
+    One minimum tells the conventions apart (a -1 means :math:`\{-1, 1\}`), then a
+    residual that is exactly 0 on the allowed values, and nonzero (or NaN) elsewhere, has
+    extremes ``(0, 0)`` iff every label is allowed: :math:`y - y^2` for {0, 1},
+    :math:`|y| - 1` for {-1, 1}. Three passes and two small host transfers in all.
     """
+    fixed = {"pm1": True, "01": False}.get(labels)
     if not validation_enabled(validate) or y.numel() == 0:
-        return
-    if labels == "auto":
-        magnitude = y.abs()
-        residual = torch.addcmul(magnitude, y, y, value=-1)
-        g = torch.add(y, magnitude, alpha=-2)
-        extremes = torch.stack([*torch.aminmax(residual), *torch.aminmax(g)])
-        low, high, g_min, g_max = extremes.tolist()
-        mixed = g_min == -3 and g_max == 0
-    else:
-        residual = torch.addcmul(y, y, y, value=-1) if labels == "01" else y.abs() - 1
-        low, high = torch.stack(torch.aminmax(residual)).tolist()
-        mixed = False
-    if not (low == 0 and high == 0):
-        allowed = {"auto": (-1.0, 0.0, 1.0), "01": (0.0, 1.0), "pm1": (-1.0, 1.0)}[labels]
-        ok = torch.zeros_like(y, dtype=torch.bool)
-        for value in allowed:
-            ok |= y == value
-        sets = {
-            "auto": "{0, 1} or {-1, 1}",
-            "01": "{0, 1} (labels='01')",
-            "pm1": "{-1, 1} (labels='pm1')",
-        }[labels]
-        bad = y[~ok].flatten()[0].item()
-        raise fail(fn, f"target must hold labels in {sets}, got {bad:g}")
-    if mixed:
+        return fixed
+    signed = y.amin().item() == -1.0 if labels == "auto" else bool(fixed)
+    residual = y.abs().sub_(1.0) if signed else torch.addcmul(y, y, y, value=-1)
+    if torch.stack(torch.aminmax(residual)).tolist() == [0.0, 0.0]:
+        return signed
+    allowed = {"auto": (-1.0, 0.0, 1.0), "01": (0.0, 1.0), "pm1": (-1.0, 1.0)}[labels]
+    ok = torch.zeros_like(y, dtype=torch.bool)
+    for value in allowed:
+        ok |= y == value
+    if labels == "auto" and bool(ok.all()):
         raise fail(
             fn,
             "target must use one label convention, {0, 1} or {-1, 1}, got both 0 and -1 "
             "(pass labels='01' or labels='pm1' to say which)",
         )
+    sets = {
+        "auto": "{0, 1} or {-1, 1}",
+        "01": "{0, 1} (labels='01')",
+        "pm1": "{-1, 1} (labels='pm1')",
+    }[labels]
+    bad = y[~ok].flatten()[0].item()
+    raise fail(fn, f"target must hold labels in {sets}, got {bad:g}")
+
+
+def _signed_target(
+    fn: str, y: Tensor, labels: str, validate: bool | None, scale: float = 1.0
+) -> Tensor:
+    """``scale * t``: the labels mapped to :math:`t = a y - b` with :math:`(a, b) = (1, 0)` for
+    {-1, 1} and :math:`(2, 1)` for {0, 1}, in one pass. For ``"auto"`` without validation ``a``
+    and ``b`` are 0-dim tensors computed from ``(y == -1).any()``, so there is no Python branch
+    on tensor values (and no graph break under :func:`torch.compile`)."""
+    signed = _check_labels(fn, y, labels, validate)
+    if signed is True:
+        return y if scale == 1.0 else y * scale
+    if signed is False:
+        return torch.addcmul(y.new_full((), -scale), y, y.new_full((), 2.0 * scale))
+    flag = (y == -1).any().to(y.dtype)  # 1: labels are already +-1
+    return torch.addcmul((flag - 1) * scale, y, (2 - flag) * scale)
 
 
 def _binary_margin(
@@ -116,25 +130,46 @@ def _binary_margin(
     labels: str,
     validate: bool | None,
 ) -> Tensor:
-    """``margin - t * x`` in the compute dtype, after the shared checks.
-
-    The labels are mapped to :math:`t = a y - b` with :math:`(a, b) = (1, 0)` for
-    {-1, 1} and :math:`(2, 1)` for {0, 1}; for ``"auto"``, ``a`` and ``b`` are 0-dim tensors
-    computed from ``(y == -1).any()``, so there is no Python branch on tensor values. Two fused
-    passes (``addcmul``) build the margin term.
-    """
+    """``margin - t * x`` in the compute dtype, after the shared checks (two fused passes)."""
     check_option(fn, "labels", labels, _LABELS)
     check_positive(fn, "margin", margin, allow_zero=True)
     x, y = prepare_pair(fn, input, target)
-    _check_labels(fn, y, labels, validate)
-    if labels == "pm1":
-        t = y
-    elif labels == "01":
-        t = torch.addcmul(y.new_full((), -1.0), y, y.new_full((), 2.0))
-    else:
-        signed = (y == -1).any().to(y.dtype)  # 1: labels are already +-1
-        t = torch.addcmul(signed - 1, y, 2 - signed)
+    t = _signed_target(fn, y, labels, validate)
     return torch.addcmul(x.new_full((), float(margin)), t, x, value=-1)
+
+
+class _SquaredHinge(torch.autograd.Function):
+    r""":math:`\max(0, m - t x)^2` from ``x`` and ``u = -2t``, with the derivative
+    :math:`u \max(0, m - t x)` formed in the forward pass (in place on the margin buffer) and
+    returned as a non-differentiable output, so that the backward pass is one product. A
+    differentiated backward (``create_graph=True``) recomputes it from ``x``.
+    """
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(x: Tensor, u: Tensor, margin: float) -> tuple[Tensor, Tensor]:
+        r = torch.addcmul(x.new_full((), margin), u, x, value=0.5).relu_()
+        loss = r * r
+        return loss, r.mul_(u)
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[Tensor, Tensor]) -> None:
+        x, u, margin = inputs
+        ctx.mark_non_differentiable(output[1])
+        ctx.set_materialize_grads(False)
+        ctx.margin = margin
+        ctx.save_for_backward(x, u, output[1])
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor | None, _unused: Tensor | None) -> tuple[Any, ...]:
+        if grad is None:
+            return None, None, None
+        x, u, slope = ctx.saved_tensors
+        if torch.is_grad_enabled():
+            r = tF.relu(torch.addcmul(x.new_full((), ctx.margin), u, x, value=0.5))
+            return grad * r * u, None, None
+        return torch.mul(slope, grad), None, None
 
 
 def hinge_loss(
@@ -235,10 +270,16 @@ def squared_hinge_loss(
         Lee and Mangasarian, "SSVM: A Smooth Support Vector Machine for Classification",
         Computational Optimization and Applications 20, 2001.
     """
-    z = _binary_margin("squared_hinge_loss", input, target, margin, labels, validate)
-    r = tF.relu(z)
-    loss = r * r  # fewer passes forward and backward than r.square() on CPU
-    return reduce_loss(loss, reduction, weight=weight, fn="squared_hinge_loss")
+    fn = "squared_hinge_loss"
+    if target.requires_grad:  # soft labels that need a gradient: plain autograd
+        r = tF.relu(_binary_margin(fn, input, target, margin, labels, validate))
+        return reduce_loss(r * r, reduction, weight=weight, fn=fn)
+    check_option(fn, "labels", labels, _LABELS)
+    check_positive(fn, "margin", margin, allow_zero=True)
+    x, y = prepare_pair(fn, input, target)
+    u = _signed_target(fn, y, labels, validate, scale=-2.0)
+    loss, _ = apply(_SquaredHinge, x, u, float(margin))
+    return reduce_loss(loss, reduction, weight=weight, fn=fn)
 
 
 def multiclass_hinge_loss(
