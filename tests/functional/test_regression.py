@@ -375,3 +375,26 @@ def test_distances_are_nonnegative_and_l2_at_most_l1(values) -> None:
     l1 = losskit.l1_loss(e, z, dim=None)
     l2 = losskit.l2_loss(e, z, dim=None)
     assert 0 <= l2 <= l1 * (1 + 1e-12) + 1e-12
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_log_cosh_value_and_gradient_across_the_range(dtype: torch.dtype) -> None:
+    """One expm1 gives value and tanh: against float64 log(cosh) and tanh (mpmath-free: the
+    float64 reference is log1p(2 sinh(e/2)^2) below 300 and |e| - log 2 above), from 1e-30 to
+    1e30 of either sign, including both sides of the cap at 40."""
+    mags = torch.cat(
+        [torch.logspace(-30, 30, 241, dtype=torch.float64), torch.tensor([39.9, 40.0, 40.1, 88.0])]
+    )
+    e64 = torch.cat([mags, -mags])
+    ref = torch.where(
+        e64.abs() < 300, torch.log1p(2 * torch.sinh(e64 / 2) ** 2), e64.abs() - math.log(2.0)
+    )
+    x = e64.to(dtype).requires_grad_()
+    value = losskit.log_cosh_loss(x, torch.zeros_like(x), reduction="none")
+    (grad,) = torch.autograd.grad(value.sum(), x)
+    tol = 2e-6 if dtype == torch.float32 else 1e-13
+    keep = ref > torch.finfo(dtype).tiny * 1e3  # below that the value is subnormal or zero
+    torch.testing.assert_close(value.double()[keep], ref[keep], rtol=tol, atol=0.0)
+    torch.testing.assert_close(
+        grad.double(), torch.tanh(e64.to(dtype).double()), rtol=tol, atol=0.0
+    )

@@ -340,54 +340,80 @@ def log_cosh_loss(
         Improves Variational Auto-Encoder", 2019.
     """
     x, y = prepare_pair("log_cosh_loss", input, target)
-    loss = apply(_LogCosh, x, y)
+    loss, _ = apply(_LogCosh, x, y)
     return reduce_loss(loss, reduction, weight=weight, fn="log_cosh_loss")
 
 
-def _log_cosh_value(a: Tensor) -> Tensor:
-    """``log(cosh(e))``, accurate in relative terms everywhere and finite for any finite ``e``.
+_LOG_COSH_CAP = 40.0
+"""Largest ``|e|`` given to ``expm1`` (``e^{80}`` is still finite in float32); beyond it
+``log cosh e = |e| - log 2`` to working precision, and ``tanh e = ±1``."""
 
-    ``cosh e - 1 = 2 sinh^2(e/2)``, so ``log cosh e = log1p(2 sinh^2(e/2))`` without the
-    cancellation of ``|e| + softplus(-2|e|) - log 2`` (which returns 0 instead of ``e^2/2`` for
-    tiny ``e``). The argument is capped at 40, where ``sinh^2`` is still finite in float32, and
-    beyond it ``|e| - log 2`` is exact to working precision; since ``log cosh e > |e| - log 2``
-    always, the maximum of the two picks the right one in both regimes. ``a = |e|`` is a
-    scratch tensor of the caller's and is overwritten. Two transcendental passes and one
-    allocation: on CPU the allocations cost as much as the arithmetic (inside a
-    :mod:`torch.func` transform, where ``out=`` is unavailable, the maximum is a fresh tensor).
+
+def _log_cosh_and_slope(d: Tensor) -> tuple[Tensor, Tensor]:
+    r"""``(log cosh d, tanh d)`` from one ``expm1``, accurate in relative terms everywhere.
+
+    With :math:`m = e^{|d|} - 1` (``expm1``, no cancellation for tiny :math:`d`):
+
+    .. math::
+
+        \log\cosh d = \operatorname{log1p}\frac{m^2}{2(1 + m)}, \qquad
+        \tanh |d| = \frac{m(m + 2)}{m(m + 2) + 2},
+
+    both sums and products of non-negative terms (:math:`\cosh d - 1 = (e^{|d|} - 1)^2 /
+    2e^{|d|}`, :math:`\tanh|d| = (e^{2|d|} - 1)/(e^{2|d|} + 1)`), so the value is
+    :math:`d^2/2` for tiny :math:`d` where ``|d| + softplus(-2|d|) - log 2`` gives 0. Beyond
+    :data:`_LOG_COSH_CAP` the excess :math:`|d| - 40` is added to the value at 40. Two
+    transcendental passes (``expm1``, ``log1p``) in all, against three with a separate ``tanh``
+    for the gradient (``tanh`` alone costs more than ``expm1`` on CPU).
     """
-    half = a.clamp(max=40.0).mul_(0.5).sinh_()
-    out = half.mul_(half).mul_(2.0).log1p_()
-    if transforming():
-        return torch.maximum(out, a.sub_(_LOG2))
-    return torch.maximum(out, a.sub_(_LOG2), out=out)
+    a = d.abs()
+    eager = not (torch.compiler.is_compiling() or transforming())
+    excess = None
+    if not eager or (a.numel() and bool(a.amax() > _LOG_COSH_CAP)):
+        excess = (a - _LOG_COSH_CAP).relu_()
+        a = a.clamp_(max=_LOG_COSH_CAP)
+    m = a.expm1_()
+    slope = (m + 2.0).mul_(m)  # m (m + 2) = e^{2|d|} - 1
+    value = m * m
+    m.add_(1.0).mul_(2.0)  # 2 e^{|d|}
+    value.div_(m).log1p_()
+    if excess is not None:
+        value.add_(excess)
+    denominator = torch.add(slope, 2.0, out=m) if eager else slope + 2.0
+    return value, slope.div_(denominator).copysign_(d)
 
 
 class _LogCosh(torch.autograd.Function):
-    """log-cosh of ``x - y`` with the analytic gradient ``tanh(x - y)``.
-
-    Saves the two inputs only; the error is recomputed in the backward pass, so the forward
-    allocates two tensors and the backward one (two when ``y`` needs a gradient too).
-    :mod:`torch.func` transforms (``vmap``, ``grad``) run it through the generated vmap rule.
+    """log-cosh of ``x - y`` with the analytic gradient ``tanh(x - y)``, formed in the forward
+    pass from the same ``expm1`` as the value (:func:`_log_cosh_and_slope`) and returned as a
+    non-differentiable output: the backward pass is one product. A differentiated backward
+    (``create_graph=True``) recomputes ``tanh`` from the inputs. :mod:`torch.func` transforms
+    run it through the generated vmap rule.
     """
 
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(x: Tensor, y: Tensor) -> Tensor:
-        return _log_cosh_value(torch.sub(x, y).abs_())
+    def forward(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        return _log_cosh_and_slope(torch.sub(x, y))
 
     @staticmethod
-    def setup_context(ctx: Any, inputs: tuple[Tensor, Tensor], output: Tensor) -> None:
-        ctx.save_for_backward(*inputs)
+    def setup_context(
+        ctx: Any, inputs: tuple[Tensor, Tensor], output: tuple[Tensor, Tensor]
+    ) -> None:
+        ctx.mark_non_differentiable(output[1])
+        ctx.set_materialize_grads(False)
+        ctx.save_for_backward(*inputs, output[1])
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        x, y = ctx.saved_tensors
-        if torch.is_grad_enabled():  # double backward: differentiable, out-of-place ops
-            gx = grad * torch.tanh(x - y)
-        else:
-            gx = torch.sub(x, y).tanh_().mul_(grad)
+    def backward(
+        ctx: Any, grad: Tensor | None, _unused: Tensor | None
+    ) -> tuple[Tensor | None, Tensor | None]:
+        if grad is None:
+            return None, None
+        x, y, slope = ctx.saved_tensors
+        # A differentiated backward: differentiable, out-of-place operations.
+        gx = grad * torch.tanh(x - y) if torch.is_grad_enabled() else torch.mul(slope, grad)
         gy = -gx if ctx.needs_input_grad[1] else None
         return (gx if ctx.needs_input_grad[0] else None), gy
 
