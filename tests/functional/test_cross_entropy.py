@@ -575,3 +575,38 @@ def test_modules_match_functionals_and_keep_buffers(generator):
         nn.BalancedSigmoidCrossEntropyLoss(beta=0.3)(x, y),
         losskit.balanced_sigmoid_cross_entropy(x, y, beta=0.3),
     )
+
+
+@pytest.mark.parametrize("beta", [None, 0.3, 1.0, "batch", "tensor"])
+def test_balanced_hard_label_path_matches_the_formula(beta: object) -> None:
+    """Hard labels take torch's kernel with a per-element class weight, soft labels (and
+    validation off) the pos_weight form: both equal HED's formula in float64, with gradients,
+    at logits up to +-60 (torch's kernels round log(1 + e^-|x|) to 0 beyond |x| ~ 37, hence
+    the absolute tolerance)."""
+    gen = torch.Generator().manual_seed(8)
+    x = (torch.randn(6, 3, 50, generator=gen, dtype=torch.float64) * 20).clamp(-60, 60)
+    y = (torch.rand(6, 3, 50, generator=gen) > 0.8).double()
+    y[2] = 0.0  # a sample without positives: beta = 1
+    if beta == "tensor":
+        beta = torch.rand(6, 1, 1, generator=gen, dtype=torch.float64)
+    if beta is None:
+        b = 1 - y.mean(dim=(1, 2), keepdim=True)
+    elif beta == "batch":
+        b = 1 - y.mean()
+    else:
+        b = torch.as_tensor(beta, dtype=torch.float64)
+
+    def softplus(v: torch.Tensor) -> torch.Tensor:
+        return torch.clamp_min(v, 0) + torch.log1p(torch.exp(-v.abs()))
+
+    xr = x.clone().requires_grad_()
+    ref = b * y * softplus(-xr) + (1 - b) * (1 - y) * softplus(xr)
+    (g_ref,) = torch.autograd.grad(ref.sum(), xr)
+    for validate in (True, False):
+        xa = x.clone().requires_grad_()
+        out = losskit.balanced_sigmoid_cross_entropy(
+            xa, y, beta=beta, reduction="none", validate=validate
+        )
+        torch.testing.assert_close(out, ref.detach(), rtol=1e-12, atol=1e-14)
+        (g,) = torch.autograd.grad(out.sum(), xa)
+        torch.testing.assert_close(g, g_ref, rtol=1e-10, atol=1e-14)

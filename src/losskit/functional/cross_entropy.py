@@ -42,6 +42,7 @@ from .._core.checks import (
     fail,
     prepare_pair,
     shape_str,
+    validation_enabled,
 )
 from .._core.distributed import ProcessGroup, all_reduce_sum, reduce_global
 from .._core.dtypes import compute_dtype
@@ -249,13 +250,31 @@ def binary_cross_entropy(
     return reduce_loss(loss, reduction, weight=weight, fn=fn)
 
 
-def _hed_beta(target: Tensor) -> Tensor:
+def _hed_beta(target: Tensor, *, hard: bool = False) -> Tensor:
     r"""Per-sample :math:`\beta = |Y_-| / |Y|` over all non-batch dimensions (soft targets count
-    :math:`1 - y`), shaped to broadcast against ``target``."""
+    :math:`1 - y`), shaped to broadcast against ``target``. ``hard``: the targets are known to
+    be 0 or 1, so :math:`|Y_-| = |Y| - \sum y` exactly, in one pass without a temporary."""
     dims = tuple(range(1, target.dim()))
-    num_negative = (1.0 - target).sum(dim=dims, keepdim=True)
     num_total = float(math.prod(target.shape[1:])) or 1.0
+    if hard:
+        num_negative = target.sum(dim=dims, keepdim=True).neg_().add_(num_total)
+    else:
+        num_negative = (1.0 - target).sum(dim=dims, keepdim=True)
     return _beta_from_counts(num_negative, num_total)
+
+
+def _checked_hardness(fn: str, y: Tensor, validate: bool | None) -> bool:
+    r"""The target check of the balanced loss (values in [0, 1]), and whether every target is
+    0 or 1: one residual :math:`y - y^2`, which is :math:`\ge 0` exactly on [0, 1] and 0
+    exactly on {0, 1}, and one min/max. ``False`` when the check is skipped."""
+    if not validation_enabled(validate) or y.numel() == 0:
+        return False
+    residual = torch.addcmul(y, y, y, value=-1.0)
+    low, high = torch.stack(torch.aminmax(residual)).tolist()
+    if low >= 0.0:
+        return high == 0.0
+    check_probabilities(fn, "target", y, validate=True)  # raises, with the message
+    return False
 
 
 def _beta_from_counts(num_negative: Tensor, num_total: Tensor | float) -> Tensor:
@@ -275,20 +294,28 @@ def _batch_beta(target: Tensor, process_group: ProcessGroup | None) -> Tensor:
     return _beta_from_counts(num_negative, num_total.clamp_min(1.0))
 
 
-def _balanced_unreduced(x: Tensor, y: Tensor, beta: Tensor | float) -> Tensor:
+def _balanced_unreduced(x: Tensor, y: Tensor, beta: Tensor | float, given: bool = False) -> Tensor:
     r"""HED's class-balanced cross-entropy, unreduced:
     :math:`\beta\,y\,\mathrm{softplus}(-x) + (1-\beta)(1-y)\,\mathrm{softplus}(x)`.
 
     Computed by torch's BCE-with-logits kernel with ``weight = 1 − β`` and
-    ``pos_weight = β / (1 − β)`` (exact for soft targets too); where β = 1 (no positives) both are
-    0, so the loss and its gradient are 0 rather than ``0 · inf``.
+    ``pos_weight = β / (1 − β)`` (exact for soft targets too). Where β = 1 that form would be
+    ``0 · inf``; there the loss is :math:`y\,\mathrm{softplus}(-x)` (``-y logsigmoid(x)``).
+    A per-sample or batch β is 1 only without positives, where that is 0 too, so the
+    correction runs only for a ``given`` tensor β.
     """
+    if not isinstance(beta, Tensor) and beta == 1.0:
+        return -y * F.logsigmoid(x)
     b = torch.as_tensor(beta, dtype=x.dtype, device=x.device)
     negative_weight = 1.0 - b
-    ratio = torch.where(b < 1.0, b / torch.where(b < 1.0, negative_weight, 1.0), 0.0)
-    return F.binary_cross_entropy_with_logits(
+    below = b < 1.0
+    ratio = torch.where(below, b / torch.where(below, negative_weight, 1.0), 0.0)
+    loss = F.binary_cross_entropy_with_logits(
         x, y, weight=negative_weight, pos_weight=ratio, reduction="none"
     )
+    if given and isinstance(beta, Tensor):  # a given tensor may hold 1 beside positives
+        loss = torch.where(below, loss, -y * F.logsigmoid(x))
+    return loss
 
 
 def balanced_sigmoid_cross_entropy(
@@ -356,7 +383,7 @@ def balanced_sigmoid_cross_entropy(
     """
     fn = "balanced_sigmoid_cross_entropy"
     x, y = prepare_pair(fn, input, target)
-    check_probabilities(fn, "target", y, validate=validate)
+    hard = _checked_hardness(fn, y, validate) and not y.requires_grad
     b: Tensor | float
     if isinstance(beta, str) and beta == "batch":
         b = _batch_beta(y.detach(), process_group)
@@ -367,7 +394,7 @@ def balanced_sigmoid_cross_entropy(
                 f"input must have at least 2 dimensions (batch, ...) to compute a "
                 f"per-sample beta, got shape {shape_str(x.shape)}",
             )
-        b = _hed_beta(y.detach())
+        b = _hed_beta(y.detach(), hard=hard)
     elif isinstance(beta, Tensor):
         b = _broadcast_tensor(fn, "beta", beta, x).detach()
     else:
@@ -380,7 +407,15 @@ def balanced_sigmoid_cross_entropy(
         if not 0.0 <= beta <= 1.0:
             raise fail(fn, f"beta must lie in [0, 1], got {beta!r}")
         b = float(beta)
-    loss = _balanced_unreduced(x, y, b)
+    if hard and not (isinstance(b, Tensor) and b.requires_grad):
+        # Hard labels: beta y softplus(-x) + (1 - beta)(1 - y) softplus(x) is the plain
+        # cross-entropy times the per-element class weight, torch's fused kernel without
+        # pos_weight (exact: one of the two terms is zero).
+        bt = torch.as_tensor(b, dtype=x.dtype, device=x.device)
+        w = torch.addcmul(1.0 - bt, y, 2.0 * bt - 1.0)
+        loss = F.binary_cross_entropy_with_logits(x, y, weight=w, reduction="none")
+    else:
+        loss = _balanced_unreduced(x, y, b, given=isinstance(beta, Tensor))
     return reduce_global(loss, reduction, process_group, weight=weight, fn=fn)
 
 
