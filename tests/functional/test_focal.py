@@ -295,8 +295,11 @@ class TestSigmoidFocalLaws:
             assert loss.dtype == torch.float32
             assert torch.isfinite(loss) and torch.isfinite(x.grad.float()).all()
 
-    def test_saves_only_its_inputs(self, generator):
-        """The memory promise: autograd keeps ``input`` and ``target`` and nothing else."""
+    def test_keeps_its_inputs_and_one_derivative(self, generator):
+        """The memory promise: autograd keeps ``input`` and ``target``, and the node one
+        tensor of the input's size (the derivative formed in the forward pass), which the
+        backward pass turns into the gradient in place; a second pass (retain_graph)
+        recomputes it and gives the same gradient."""
         x, t = _data(generator, (8, 9), torch.float32)
         x.requires_grad_(True)
         packed: list[torch.Tensor] = []
@@ -307,10 +310,15 @@ class TestSigmoidFocalLaws:
 
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
             loss = losskit.sigmoid_focal_loss(x, t, reduction="none")
-        assert len(packed) == 2
         assert {p.data_ptr() for p in packed} == {x.data_ptr(), t.data_ptr()}
-        loss.sum().backward()
-        assert torch.isfinite(x.grad).all()
+        assert loss.grad_fn.slope.shape == x.shape
+        w = torch.rand(x.shape, generator=generator)
+        loss.backward(w, retain_graph=True)
+        assert loss.grad_fn.slope is None  # handed out as the gradient
+        first = x.grad.clone()
+        x.grad = None
+        loss.backward(w)
+        torch.testing.assert_close(x.grad, first)
 
     def test_block_path_only_on_cpu_eager(self, monkeypatch):
         big = torch.zeros(focal_module._BLOCK + 1)

@@ -96,24 +96,53 @@ def paired_ratios(num: Sequence[float], den: Sequence[float], *, scale: float = 
 
 
 def saved_bytes(thunk: Thunk, exclude: Iterable[Tensor] = ()) -> int:
-    """Bytes of the distinct storages autograd saves for backward while ``thunk`` runs.
+    """Bytes of the distinct storages autograd holds for backward while ``thunk`` runs.
 
-    Counted with ``torch.autograd.graph.saved_tensors_hooks``: each storage once however many
-    saved tensors view it, the storages of ``exclude`` (the inputs, which exist anyway) not
-    counted. This is the memory a loss holds between its forward and its backward pass.
+    Counted with ``torch.autograd.graph.saved_tensors_hooks`` (tensors saved with
+    ``save_for_backward`` and by built-in operations), plus the tensors that custom
+    :class:`torch.autograd.Function` nodes of the output's graph keep as context attributes:
+    each storage once however many tensors view it, the storages of ``exclude`` (the inputs,
+    which exist anyway) not counted. This is the memory a loss holds between its forward and its
+    backward pass.
     """
     skip = {t.untyped_storage().data_ptr() for t in exclude}
     seen: dict[int, int] = {}
 
-    def pack(t: Tensor) -> Tensor:
+    def count(t: Tensor) -> None:
         storage = t.untyped_storage()
         if storage.data_ptr() not in skip:
             seen[storage.data_ptr()] = storage.nbytes()
+
+    def pack(t: Tensor) -> Tensor:
+        count(t)
         return t
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        thunk()
+        out = thunk()
+    for node in _graph_nodes(out):
+        for value in getattr(node, "__dict__", {}).values():
+            if isinstance(value, Tensor):
+                count(value)
     return sum(seen.values())
+
+
+def _graph_nodes(out: object) -> list[object]:
+    """Every node of the autograd graph behind ``out`` (a tensor, or a tuple of them)."""
+    roots = [
+        t.grad_fn
+        for t in (out if isinstance(out, (tuple, list)) else (out,))
+        if isinstance(t, Tensor) and t.grad_fn is not None
+    ]
+    nodes: list[object] = []
+    seen: set[int] = set()
+    while roots:
+        node = roots.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        nodes.append(node)
+        roots.extend(n for n, _ in getattr(node, "next_functions", ()))
+    return nodes
 
 
 def _status_kib(field: str) -> int:
