@@ -311,10 +311,10 @@ class TestSigmoidFocalLaws:
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
             loss = losskit.sigmoid_focal_loss(x, t, reduction="none")
         assert {p.data_ptr() for p in packed} == {x.data_ptr(), t.data_ptr()}
-        assert loss.grad_fn.slope.shape == x.shape
+        assert loss.grad_fn.held.shape == x.shape
         w = torch.rand(x.shape, generator=generator)
         loss.backward(w, retain_graph=True)
-        assert loss.grad_fn.slope is None  # handed out as the gradient
+        assert loss.grad_fn.held is None  # handed out as the gradient
         first = x.grad.clone()
         x.grad = None
         loss.backward(w)

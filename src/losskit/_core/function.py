@@ -1,4 +1,5 @@
-"""Calling a :class:`torch.autograd.Function` without the per-call signature binding.
+"""Calling a :class:`torch.autograd.Function` without the per-call signature binding, and
+handing a private buffer from the forward to the backward pass to be reused in place.
 
 ``Function.apply`` binds the arguments to ``forward``'s signature on every call when the
 function defines ``setup_context`` (``inspect.signature``: about 60 µs, more than the whole
@@ -14,9 +15,12 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from torch import Tensor
 from torch.autograd.function import Function
 
-__all__ = ["apply"]
+from .checks import transforming
+
+__all__ = ["apply", "hold", "release"]
 
 
 def apply(fn: type[Function], *args: Any) -> Any:
@@ -42,3 +46,28 @@ def apply(fn: type[Function], *args: Any) -> Any:
     if torch.compiler.is_compiling() or torch._C._are_functorch_transforms_active():
         return fn.apply(*args)
     return super(Function, fn).apply(*args)  # type: ignore[misc]
+
+
+def hold(ctx: Any, tensor: Tensor) -> bool:
+    """Keep ``tensor`` (a buffer private to the function: never an input, a view of one, or an
+    output the caller keeps) on ``ctx`` for :func:`release`, in eager mode.
+
+    Returns whether it was kept; if not (while :func:`torch.compile` traces, or under a
+    :mod:`torch.func` transform, whose backward must be functional) the caller saves it with
+    ``save_for_backward`` as usual. A kept tensor is not version-checked by autograd, which is
+    the point: the backward pass may overwrite it, e.g. turn a derivative formed in the forward
+    pass into the gradient without a fresh input-sized allocation.
+    """
+    if torch.compiler.is_compiling() or transforming():
+        ctx.held = None
+        return False
+    ctx.held = tensor
+    return True
+
+
+def release(ctx: Any) -> Tensor | None:
+    """The tensor kept by :func:`hold`, to the first backward pass only; ``None`` after that
+    (a second pass with ``retain_graph=True`` must recompute it) or if nothing was kept."""
+    tensor: Tensor | None = getattr(ctx, "held", None)
+    ctx.held = None
+    return tensor

@@ -39,7 +39,7 @@ from .._core.checks import (
 )
 from .._core.distributed import ProcessGroup, reduce_global
 from .._core.dtypes import compute_dtype
-from .._core.function import apply
+from .._core.function import apply, hold, release
 
 __all__ = ["sigmoid_focal_loss", "softmax_focal_loss"]
 
@@ -293,13 +293,11 @@ class _SigmoidFocal(torch.autograd.Function):
         ctx.set_materialize_grads(False)
         ctx.alpha = alpha
         ctx.gamma = gamma
-        ctx.slope = None
-        if _reuse_slope(x):
-            # The derivative is a private buffer (the caller drops that output): the first
-            # backward pass multiplies it in place and hands it out as the gradient, with no
-            # fresh input-sized allocation; a second pass (retain_graph) recomputes it.
+        # The derivative is a private buffer (the caller drops that output): the first
+        # backward pass multiplies it in place and hands it out as the gradient, with no fresh
+        # input-sized allocation; a second pass (retain_graph) recomputes it.
+        if hold(ctx, output[1]):
             ctx.save_for_backward(x, t)
-            ctx.slope = output[1]
         else:
             ctx.save_for_backward(x, t, output[1])
 
@@ -316,17 +314,12 @@ class _SigmoidFocal(torch.autograd.Function):
             gx = _focal_grad_of(_smooth_terms(x, t), t, grad, ctx.alpha, ctx.gamma)
         elif kept:
             gx = torch.mul(kept[0], grad)
-        elif ctx.slope is not None:
-            gx, ctx.slope = ctx.slope.mul_(grad), None
         else:
-            gx = _focal_forward(x, t, ctx.alpha, ctx.gamma)[1].mul_(grad)
+            slope = release(ctx)
+            if slope is None:
+                slope = _focal_forward(x, t, ctx.alpha, ctx.gamma)[1]
+            gx = slope.mul_(grad)
         return gx, None, None, None
-
-
-def _reuse_slope(x: Tensor) -> bool:
-    """Whether the backward pass may turn the saved derivative into the gradient in place:
-    eager (not traced by :func:`torch.compile`, no :mod:`torch.func` transform)."""
-    return not torch.compiler.is_compiling() and not transforming()
 
 
 def _focal_composite(x: Tensor, t: Tensor, alpha: float | None, gamma: float) -> Tensor:

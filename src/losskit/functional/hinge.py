@@ -60,7 +60,7 @@ from .._core.checks import (
     validation_enabled,
 )
 from .._core.dtypes import compute_dtype
-from .._core.function import apply
+from .._core.function import apply, hold, release
 from .._core.reduction import reduce_loss
 
 __all__ = ["hinge_loss", "multiclass_hinge_loss", "squared_hinge_loss"]
@@ -159,17 +159,27 @@ class _SquaredHinge(torch.autograd.Function):
         ctx.mark_non_differentiable(output[1])
         ctx.set_materialize_grads(False)
         ctx.margin = margin
-        ctx.save_for_backward(x, u, output[1])
+        # The derivative is private (the caller drops that output): the first backward pass
+        # turns it into the gradient in place.
+        if hold(ctx, output[1]):
+            ctx.save_for_backward(x, u)
+        else:
+            ctx.save_for_backward(x, u, output[1])
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor | None, _unused: Tensor | None) -> tuple[Any, ...]:
         if grad is None:
             return None, None, None
-        x, u, slope = ctx.saved_tensors
+        x, u, *kept = ctx.saved_tensors
         if torch.is_grad_enabled():
             r = tF.relu(torch.addcmul(x.new_full((), ctx.margin), u, x, value=0.5))
             return grad * r * u, None, None
-        return torch.mul(slope, grad), None, None
+        if kept:
+            return torch.mul(kept[0], grad), None, None
+        slope = release(ctx)
+        if slope is None:  # a second backward pass (retain_graph): recompute
+            slope = _SquaredHinge.forward(x, u, ctx.margin)[1]
+        return slope.mul_(grad), None, None
 
 
 def hinge_loss(

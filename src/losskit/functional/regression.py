@@ -33,7 +33,7 @@ from .._core.checks import (
     prepare_pair,
     transforming,
 )
-from .._core.function import apply
+from .._core.function import apply, hold, release
 from .._core.reduction import reduce_loss
 
 __all__ = [
@@ -403,7 +403,12 @@ class _LogCosh(torch.autograd.Function):
     ) -> None:
         ctx.mark_non_differentiable(output[1])
         ctx.set_materialize_grads(False)
-        ctx.save_for_backward(*inputs, output[1])
+        # The derivative is private (the caller drops that output): the first backward pass
+        # turns it into the gradient in place.
+        if hold(ctx, output[1]):
+            ctx.save_for_backward(*inputs)
+        else:
+            ctx.save_for_backward(*inputs, output[1])
 
     @staticmethod
     def backward(
@@ -411,9 +416,16 @@ class _LogCosh(torch.autograd.Function):
     ) -> tuple[Tensor | None, Tensor | None]:
         if grad is None:
             return None, None
-        x, y, slope = ctx.saved_tensors
-        # A differentiated backward: differentiable, out-of-place operations.
-        gx = grad * torch.tanh(x - y) if torch.is_grad_enabled() else torch.mul(slope, grad)
+        x, y, *kept = ctx.saved_tensors
+        if torch.is_grad_enabled():  # differentiated backward: differentiable operations
+            gx = grad * torch.tanh(x - y)
+        elif kept:
+            gx = torch.mul(kept[0], grad)
+        else:
+            slope = release(ctx)
+            if slope is None:  # a second backward pass (retain_graph): recompute
+                slope = _log_cosh_and_slope(torch.sub(x, y))[1]
+            gx = slope.mul_(grad)
         gy = -gx if ctx.needs_input_grad[1] else None
         return (gx if ctx.needs_input_grad[0] else None), gy
 
