@@ -84,7 +84,7 @@ from .._core.checks import (
 )
 from .._core.distributed import ProcessGroup, all_reduce_sums, reduce_global
 from .._core.dtypes import compute_dtype
-from .._core.function import apply
+from .._core.function import apply, hold, release
 from .._core.reduction import safe_divide
 
 __all__ = [
@@ -302,7 +302,16 @@ class _PredictionSums(torch.autograd.Function):
         ctx.set_materialize_grads(False)
         ctx.activation = activation
         ctx.squared = squared
-        ctx.save_for_backward(x, p, picked, labels, dense, valid)
+        # The activated scores are a private buffer (the caller drops that output; without an
+        # activation they are a view of the input and are saved as usual): the first backward
+        # pass writes the gradient into them, with no fresh input-sized allocation.
+        in_place = (
+            activation != "none" and not squared and (dense is not None or activation == "softmax")
+        )
+        if in_place and hold(ctx, p):
+            ctx.save_for_backward(x, picked, labels, dense, valid)
+        else:
+            ctx.save_for_backward(x, picked, labels, dense, valid, p)
 
     @staticmethod
     def backward(
@@ -310,16 +319,27 @@ class _PredictionSums(torch.autograd.Function):
     ) -> tuple[Tensor | None, None, None, None, None, None]:
         if grad_inter is None and grad_sum is None:
             return None, *_NONE5
-        x, p, picked, labels, dense, valid = ctx.saved_tensors
-        g_inter = grad_inter if grad_inter is not None else p.new_zeros(p.shape[:2])
-        g_sum = grad_sum if grad_sum is not None else p.new_zeros(p.shape[:2])
+        x, picked, labels, dense, valid, *kept = ctx.saved_tensors
         activation = ctx.activation
-        # Differentiated backward: recompute the scores from the input, out of place.
         graph = torch.is_grad_enabled()
-        if graph:
+        held = None if kept else release(ctx)
+        shape = x.shape[:2]
+        g_inter = grad_inter if grad_inter is not None else x.new_zeros(shape)
+        g_sum = grad_sum if grad_sum is not None else x.new_zeros(shape)
+        if not kept and not graph:
+            # The held scores (a second pass over a retained graph recomputes them, bit for
+            # bit, and takes the same arithmetic).
+            scores = held if held is not None else _activate(x, activation)
+            gx = _gradient_into_scores(scores, picked, labels, dense, valid, g_inter, g_sum)
+            return gx, *_NONE5
+        if graph or not kept:
+            # Differentiated backward, or a second pass after the scores were handed out:
+            # recompute them from the input (out of place, so double backward is exact).
             p = _activate(x, activation)
             if labels is not None:
                 picked = p.gather(1, labels.unsqueeze(1)).squeeze(1)
+        else:
+            p = kept[0]
         if activation == "softmax" and labels is not None and not ctx.squared:
             gx = _softmax_label_backward(p, picked, labels, valid, g_inter, g_sum, graph)
             return gx, *_NONE5
@@ -353,6 +373,66 @@ class _PredictionSums(torch.autograd.Function):
 
 
 _NONE5 = (None, None, None, None, None)
+
+
+def _column_blocks(p: Tensor) -> tuple[int, int]:
+    """``(rows, step)``: ``p`` seen as ``(N * C, P)`` rows, walked ``step`` columns at a time so
+    that one block of every row fits the :data:`_DOT_BLOCK` scratch buffer."""
+    rows = p.shape[0] * p.shape[1]
+    return rows, max(1, _DOT_BLOCK // max(rows, 1))
+
+
+def _gradient_into_scores(
+    p: Tensor,
+    picked: Tensor,
+    labels: Tensor | None,
+    dense: Tensor | None,
+    valid: Tensor | None,
+    g_inter: Tensor,
+    g_sum: Tensor,
+) -> Tensor:
+    r"""First-order backward written into the activated scores ``p`` (consumed).
+
+    Sigmoid, dense targets: :math:`p(1 - p)(g^S + g^I y)` (times the valid mask), with the
+    bracket formed a block of columns at a time in one cache-sized scratch buffer and
+    ``sigmoid_backward`` run in place on the scores. Softmax, labels: :math:`p_c (g^S_c - q)`
+    per block, then the ``(N, P)`` scatter of :math:`[c = l]\,u` (see
+    :func:`_softmax_label_backward`).
+    """
+    if p.numel() == 0:
+        return p
+    n, c = p.shape[:2]
+    rows, step = _column_blocks(p)
+    width = p.shape[-1]
+    scratch = p.new_empty(rows, min(step, width))
+    if labels is None:
+        assert dense is not None
+        p2, t2 = p.view(rows, width), dense.reshape(rows, width)
+        gi, gs = g_inter.reshape(rows, 1), g_sum.reshape(rows, 1)
+        v2 = None if valid is None else valid.expand(p.shape).reshape(rows, width)
+        for start in range(0, width, step):
+            stop = min(start + step, width)
+            block, pb = scratch[:, : stop - start], p2[:, start:stop]
+            torch.mul(t2[:, start:stop], gi, out=block).add_(gs)
+            if v2 is not None:
+                block.mul_(v2[:, start:stop])
+            torch.ops.aten.sigmoid_backward.grad_input(block, pb, grad_input=pb)
+        return p
+    u = picked * g_inter.gather(1, labels)  # (N, P): p_l g^I_l
+    q = torch.bmm(g_sum.unsqueeze(1), p).squeeze(1).add_(u)  # sum_k p_k g_k
+    gs3 = g_sum.unsqueeze(-1)
+    s3 = scratch.view(n, c, -1)
+    for start in range(0, width, step):
+        stop = min(start + step, width)
+        block = s3[:, :, : stop - start]
+        torch.sub(gs3, q[:, None, start:stop], out=block)
+        if valid is not None:
+            block.mul_(valid[:, :, start:stop])
+        p[:, :, start:stop].mul_(block)
+    if valid is not None:
+        u.mul_(valid.squeeze(1))
+    return p.scatter_add_(1, labels.unsqueeze(1), u.unsqueeze(1))
+
 
 _DOT_BLOCK = 1 << 18
 """Elements of the scratch product of :func:`_rowwise_dot` (1 MiB in float32)."""
