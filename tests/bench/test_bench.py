@@ -138,3 +138,45 @@ def test_missing_peer_is_skipped_with_a_note(monkeypatch: pytest.MonkeyPatch) ->
     notes: list[str] = []
     assert cases._peer("kornia.losses", notes) is None
     assert notes and "kornia not installed" in notes[0]
+
+
+def test_diou_timing_runs_the_experiments_simulation() -> None:
+    """The timed simulation is the report's: same anchors, same steps, same final errors."""
+    from losskit.bench.simulation import diou_timing, format_simulation
+    from losskit.experiments.diou import diou_simulation
+
+    rows = diou_timing(1, iterations=6, compiled=False)
+    ref = diou_simulation(1, iterations=6).final()
+    assert [(r["loss"], r["mode"]) for r in rows] == [
+        (name, "eager") for name in ("iou", "giou", "diou", "ciou")
+    ]
+    for r in rows:
+        assert r["cases"] == 343 and r["iterations"] == 6
+        assert r["seconds"] > 0 and r["per_step_ms"] > 0 and r["first_step_s"] > 0
+        assert r["final_error"] == pytest.approx(ref[r["loss"]], rel=1e-6)
+    assert "343 box pairs x 6 steps" in format_simulation(rows)
+
+
+def test_compiled_simulation_follows_the_eager_one() -> None:
+    from losskit.bench.simulation import diou_timing
+
+    rows = diou_timing(1, iterations=4, losses=("ciou",))
+    eager, compiled = rows
+    assert (eager["mode"], compiled["mode"]) == ("eager", "compiled")
+    assert compiled["final_error"] == pytest.approx(eager["final_error"], rel=1e-4)
+
+
+def test_only_simulation(monkeypatch: pytest.MonkeyPatch) -> None:
+    from losskit.bench import simulation
+
+    calls = []
+
+    def fake(points: int, *, iterations: int) -> list[dict]:
+        calls.append((points, iterations))
+        return [{"loss": "iou", "mode": "eager"}]
+
+    monkeypatch.setattr(simulation, "diou_timing", fake)
+    result = run(["simulation"], quick=True, peak=False)
+    assert result["cases"] == [] and result["simulation"] == [{"loss": "iou", "mode": "eager"}]
+    assert calls == [(20, 20)]
+    assert run(["ctc"], quick=True, rounds=1, warmup=0, peak=False)["simulation"] == []

@@ -16,6 +16,7 @@ import torch
 
 from . import _measure
 from .cases import CASES, FAMILIES, Built, Case
+from .simulation import format_simulation
 
 __all__ = ["add_arguments", "format_table", "main", "run", "select"]
 
@@ -156,7 +157,10 @@ def run(
         saved and peak bytes) and its ratios ``losskit / other`` (median of the per-round
         ratios, quartiles and extremes; saved and peak ratios; the target and whether it holds).
     """
-    cases = select(only)
+    simulate = only is None or "simulation" in only
+    cases = select([f for f in only if f != "simulation"] if only is not None else None)
+    if only is not None and only and all(f == "simulation" for f in only):
+        cases = []
     dev = torch.device(device)
     if threads is not None:
         torch.set_num_threads(threads)
@@ -187,6 +191,13 @@ def run(
     for result in results:
         for row in result["ratios"]:
             row["met"] = _verdict(row)
+    simulation: list[dict[str, Any]] = []
+    if simulate and dev.type == "cpu":
+        from .simulation import diou_timing
+
+        simulation = diou_timing(20 if quick else 5000, iterations=20 if quick else 200)
+    elif simulate:
+        notes.append("the DIoU simulation runs on the CPU only")
     import losskit
 
     return {
@@ -201,6 +212,7 @@ def run(
         "seconds": time.perf_counter() - started,
         "notes": notes,
         "cases": results,
+        "simulation": simulation,
     }
 
 
@@ -288,8 +300,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--only",
         action="append",
         metavar="FAMILY",
-        choices=FAMILIES,
-        help=f"only this family (repeatable): {', '.join(FAMILIES)}",
+        choices=(*FAMILIES, "simulation"),
+        help=f"only this family (repeatable): {', '.join(FAMILIES)}, or simulation (the DIoU "
+        "simulation, eager and compiled)",
     )
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
@@ -311,6 +324,9 @@ def run_from_args(args: argparse.Namespace) -> int:
         peak=not args.no_peak,
     )
     print(format_table(result))
+    if result["simulation"]:
+        print()
+        print(format_simulation(result["simulation"]))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(result, fh, indent=1)
