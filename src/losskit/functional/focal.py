@@ -197,23 +197,27 @@ def _power_(m: Tensor, gamma: float) -> Tensor:
 
 
 def _focal_forward(
-    x: Tensor, t: Tensor, alpha: float | None, gamma: float
+    x: Tensor, t: Tensor, alpha: float | None, gamma: float, with_slope: bool = True
 ) -> tuple[Tensor, Tensor]:
     """Unreduced sigmoid focal loss and its derivative with respect to the logits, from the
     same terms (block by block on the CPU in eager mode: the operations of
-    :func:`_focal_value` and :func:`_focal_grad_of`, in place in the scratch buffers)."""
+    :func:`_focal_value` and :func:`_focal_grad_of`, in place in the scratch buffers).
+    ``with_slope=False`` (no gradient will be asked for) returns an empty derivative."""
     if not _blocked(x):
         terms = _terms(x, t)
-        return _focal_value(terms, t, alpha, gamma), _focal_grad_of(terms, t, None, alpha, gamma)
+        value = _focal_value(terms, t, alpha, gamma)
+        if not with_slope:
+            return value, x.new_empty(0)
+        return value, _focal_grad_of(terms, t, None, alpha, gamma)
     xf, tf = x.reshape(-1), t.reshape(-1)
     out = torch.empty_like(xf)
-    slope = torch.empty_like(xf)
+    slope = torch.empty_like(xf) if with_slope else xf.new_empty(0)
     scratch = _Scratch(min(_BLOCK, xf.numel()), x.dtype)
     for start in range(0, xf.numel(), _BLOCK):
         sl = slice(start, start + _BLOCK)
         xb, tb, ob = xf[sl], tf[sl], out[sl]
         ce, p, q, omt = scratch.terms(xb, tb)
-        g = torch.mul(omt, p, out=slope[sl]).addcmul_(tb, q, value=-1.0)  # p - t
+        g = torch.mul(omt, p, out=slope[sl]).addcmul_(tb, q, value=-1.0) if with_slope else None
         if gamma == 0.0:
             ob.copy_(ce)
         else:
@@ -227,16 +231,19 @@ def _focal_forward(
             torch.mul(ce, m, out=ob)
             if gamma != 1.0:
                 ob.mul_(m_gm1)
-            # slope: [(p - t) m + gamma ce p q (1 - 2t)] m^(gamma - 1)
-            ce.mul_(p).mul_(q).mul_(torch.mul(tb, -2.0, out=scratch.v[: xb.numel()]).add_(1.0))
-            g.mul_(m).add_(ce, alpha=gamma)
-            if gamma != 1.0:
-                g.mul_(m_gm1)
+            if g is not None:
+                # slope: [(p - t) m + gamma ce p q (1 - 2t)] m^(gamma - 1)
+                ce.mul_(p).mul_(q)
+                ce.mul_(torch.mul(tb, -2.0, out=scratch.v[: xb.numel()]).add_(1.0))
+                g.mul_(m).add_(ce, alpha=gamma)
+                if gamma != 1.0:
+                    g.mul_(m_gm1)
         if alpha is not None:
             at = _alpha_t(tb, alpha, scratch.v[: xb.numel()])
             ob.mul_(at)
-            g.mul_(at)
-    return out.view(x.shape), slope.view(x.shape)
+            if g is not None:
+                g.mul_(at)
+    return out.view(x.shape), slope.view(x.shape) if with_slope else slope
 
 
 def _alpha_t(t: Tensor, alpha: float, out: Tensor) -> Tensor:
@@ -283,12 +290,14 @@ class _SigmoidFocal(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(x: Tensor, t: Tensor, alpha: float | None, gamma: float) -> tuple[Tensor, Tensor]:
-        return _focal_forward(x, t, alpha, gamma)
+    def forward(
+        x: Tensor, t: Tensor, alpha: float | None, gamma: float, with_slope: bool
+    ) -> tuple[Tensor, Tensor]:
+        return _focal_forward(x, t, alpha, gamma, with_slope)
 
     @staticmethod
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[Tensor, Tensor]) -> None:
-        x, t, alpha, gamma = inputs
+        x, t, alpha, gamma, _ = inputs
         ctx.mark_non_differentiable(output[1])
         ctx.set_materialize_grads(False)
         ctx.alpha = alpha
@@ -296,17 +305,17 @@ class _SigmoidFocal(torch.autograd.Function):
         # The derivative is a private buffer (the caller drops that output): the first
         # backward pass multiplies it in place and hands it out as the gradient, with no fresh
         # input-sized allocation; a second pass (retain_graph) recomputes it.
-        if hold(ctx, output[1]):
-            ctx.save_for_backward(x, t)
+        if output[1].numel() != x.numel() or hold(ctx, output[1]):
+            ctx.save_for_backward(x, t)  # (no derivative: no gradient was to be asked for)
         else:
             ctx.save_for_backward(x, t, output[1])
 
     @staticmethod
     def backward(
         ctx: Any, grad: Tensor | None, _unused: Tensor | None
-    ) -> tuple[Tensor | None, None, None, None]:
+    ) -> tuple[Tensor | None, None, None, None, None]:
         if grad is None or not ctx.needs_input_grad[0]:
-            return None, None, None, None
+            return None, None, None, None, None
         x, t, *kept = ctx.saved_tensors
         # Grad mode is on in backward only when the backward itself is differentiated
         # (create_graph=True, torch.func.grad): then use the smooth terms.
@@ -319,7 +328,7 @@ class _SigmoidFocal(torch.autograd.Function):
             if slope is None:
                 slope = _focal_forward(x, t, ctx.alpha, ctx.gamma)[1]
             gx = slope.mul_(grad)
-        return gx, None, None, None
+        return gx, None, None, None, None
 
 
 def _focal_composite(x: Tensor, t: Tensor, alpha: float | None, gamma: float) -> Tensor:
@@ -404,7 +413,7 @@ def sigmoid_focal_loss(
     if t.requires_grad:
         loss = _focal_composite(x, t, a, g)
     else:
-        loss, _ = apply(_SigmoidFocal, x, t, a, g)
+        loss, _ = apply(_SigmoidFocal, x, t, a, g, torch.is_grad_enabled() and x.requires_grad)
     return reduce_global(loss, reduction, process_group, weight=weight, fn=fn)
 
 

@@ -340,7 +340,8 @@ def log_cosh_loss(
         Improves Variational Auto-Encoder", 2019.
     """
     x, y = prepare_pair("log_cosh_loss", input, target)
-    loss, _ = apply(_LogCosh, x, y)
+    wanted = torch.is_grad_enabled() and (x.requires_grad or y.requires_grad)
+    loss, _ = apply(_LogCosh, x, y, wanted)
     return reduce_loss(loss, reduction, weight=weight, fn="log_cosh_loss")
 
 
@@ -349,7 +350,7 @@ _LOG_COSH_CAP = 40.0
 ``log cosh e = |e| - log 2`` to working precision, and ``tanh e = ±1``."""
 
 
-def _log_cosh_and_slope(d: Tensor) -> tuple[Tensor, Tensor]:
+def _log_cosh_and_slope(d: Tensor, with_slope: bool = True) -> tuple[Tensor, Tensor]:
     r"""``(log cosh d, tanh d)`` from one ``expm1``, accurate in relative terms everywhere.
 
     With :math:`m = e^{|d|} - 1` (``expm1``, no cancellation for tiny :math:`d`):
@@ -373,12 +374,14 @@ def _log_cosh_and_slope(d: Tensor) -> tuple[Tensor, Tensor]:
         excess = (a - _LOG_COSH_CAP).relu_()
         a = a.clamp_(max=_LOG_COSH_CAP)
     m = a.expm1_()
-    slope = (m + 2.0).mul_(m)  # m (m + 2) = e^{2|d|} - 1
+    slope = (m + 2.0).mul_(m) if with_slope else None  # m (m + 2) = e^{2|d|} - 1
     value = m * m
     m.add_(1.0).mul_(2.0)  # 2 e^{|d|}
     value.div_(m).log1p_()
     if excess is not None:
         value.add_(excess)
+    if slope is None:  # no gradient will be asked for
+        return value, d.new_empty(0)
     denominator = torch.add(slope, 2.0, out=m) if eager else slope + 2.0
     return value, slope.div_(denominator).copysign_(d)
 
@@ -394,28 +397,27 @@ class _LogCosh(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-        return _log_cosh_and_slope(torch.sub(x, y))
+    def forward(x: Tensor, y: Tensor, with_slope: bool) -> tuple[Tensor, Tensor]:
+        return _log_cosh_and_slope(torch.sub(x, y), with_slope)
 
     @staticmethod
-    def setup_context(
-        ctx: Any, inputs: tuple[Tensor, Tensor], output: tuple[Tensor, Tensor]
-    ) -> None:
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[Tensor, Tensor]) -> None:
         ctx.mark_non_differentiable(output[1])
         ctx.set_materialize_grads(False)
         # The derivative is private (the caller drops that output): the first backward pass
         # turns it into the gradient in place.
-        if hold(ctx, output[1]):
-            ctx.save_for_backward(*inputs)
+        x, y, _ = inputs
+        if output[1].numel() != output[0].numel() or hold(ctx, output[1]):
+            ctx.save_for_backward(x, y)  # (no derivative: no gradient was to be asked for)
         else:
-            ctx.save_for_backward(*inputs, output[1])
+            ctx.save_for_backward(x, y, output[1])
 
     @staticmethod
     def backward(
         ctx: Any, grad: Tensor | None, _unused: Tensor | None
-    ) -> tuple[Tensor | None, Tensor | None]:
+    ) -> tuple[Tensor | None, Tensor | None, None]:
         if grad is None:
-            return None, None
+            return None, None, None
         x, y, *kept = ctx.saved_tensors
         if torch.is_grad_enabled():  # differentiated backward: differentiable operations
             gx = grad * torch.tanh(x - y)
@@ -427,7 +429,7 @@ class _LogCosh(torch.autograd.Function):
                 slope = _log_cosh_and_slope(torch.sub(x, y))[1]
             gx = slope.mul_(grad)
         gy = -gx if ctx.needs_input_grad[1] else None
-        return (gx if ctx.needs_input_grad[0] else None), gy
+        return (gx if ctx.needs_input_grad[0] else None), gy, None
 
 
 def quantile_loss(
