@@ -771,6 +771,35 @@ def test_chunked_path_matches_small_path(name: str, generator: torch.Generator) 
         torch.testing.assert_close(x[idx], y, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_chunked_derivatives_formed_in_the_forward_pass(
+    name: str, generator: torch.Generator
+) -> None:
+    """The chunked forward pass forms the derivatives of the arguments that need one (CIoU),
+    and the backward pass scales them; against the recomputing backward (a retained second
+    pass), the value without gradients (no_grad), and each argument alone."""
+    n = 2 * geometry_mod._CHUNK + 77
+    p, t = random_boxes(generator, n, torch.float32), random_boxes(generator, n, torch.float32)
+    w = torch.rand(n, generator=generator)
+    fn = LOSSES[name]
+    with torch.no_grad():
+        plain = fn(p, t, reduction="none")
+    a, b = p.clone().requires_grad_(), t.clone().requires_grad_()
+    out = fn(a, b, reduction="none")
+    torch.testing.assert_close(out.detach(), plain, rtol=1e-6, atol=1e-6)
+    out.backward(w, retain_graph=True)
+    first = (a.grad.clone(), b.grad.clone())
+    a.grad, b.grad = None, None
+    out.backward(w)  # recomputes the geometry
+    torch.testing.assert_close(a.grad, first[0], rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(b.grad, first[1], rtol=1e-5, atol=1e-6)
+    for which in (0, 1):
+        args = [p.clone(), t.clone()]
+        args[which].requires_grad_()
+        (grad,) = torch.autograd.grad((fn(*args, reduction="none") * w).sum(), args[which])
+        torch.testing.assert_close(grad, first[which], rtol=1e-5, atol=1e-6)
+
+
 # ------------------------------------------------------------------------------------------
 # API: reductions, weights, validation, modules, errors
 # ------------------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from torch import Tensor
 from torch.autograd.function import Function
 
 from .checks import transforming
@@ -48,9 +47,10 @@ def apply(fn: type[Function], *args: Any) -> Any:
     return super(Function, fn).apply(*args)  # type: ignore[misc]
 
 
-def hold(ctx: Any, tensor: Tensor) -> bool:
+def hold(ctx: Any, tensor: Any) -> bool:
     """Keep ``tensor`` (a buffer private to the function: never an input, a view of one, or an
-    output the caller keeps) on ``ctx`` for :func:`release`, in eager mode.
+    output the caller keeps; or a tuple of such) on ``ctx`` for :func:`release`, in eager
+    mode.
 
     Returns whether it was kept; if not (while :func:`torch.compile` traces, or under a
     :mod:`torch.func` transform, whose backward must be functional) the caller saves it with
@@ -65,9 +65,9 @@ def hold(ctx: Any, tensor: Tensor) -> bool:
     return True
 
 
-def release(ctx: Any) -> Tensor | None:
+def release(ctx: Any) -> Any:
     """The tensor kept by :func:`hold`, to the first backward pass only; ``None`` after that
     (a second pass with ``retain_graph=True`` must recompute it) or if nothing was kept."""
-    tensor: Tensor | None = getattr(ctx, "held", None)
+    tensor = getattr(ctx, "held", None)
     ctx.held = None
     return tensor

@@ -121,8 +121,9 @@ def saved_bytes(thunk: Thunk, exclude: Iterable[Tensor] = ()) -> int:
         out = thunk()
     for node in _graph_nodes(out):
         for value in getattr(node, "__dict__", {}).values():
-            if isinstance(value, Tensor):
-                count(value)
+            for item in value if isinstance(value, (tuple, list)) else (value,):
+                if isinstance(item, Tensor):
+                    count(item)
     return sum(seen.values())
 
 

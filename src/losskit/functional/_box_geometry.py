@@ -62,7 +62,7 @@ from .._core.checks import (
     transforming,
     validation_enabled,
 )
-from .._core.function import apply
+from .._core.function import apply, hold, release
 
 __all__ = ["BOX_FORMATS", "NMS_METHODS"]
 
@@ -239,8 +239,14 @@ def _metric(p: Tensor, t: Tensor, kind: int, eps: float) -> Tensor:
 
 
 def _metric_grads(
-    p: Tensor, t: Tensor, grad: Tensor, kind: int, eps: float, need_t: bool
-) -> tuple[Tensor, Tensor | None]:
+    p: Tensor,
+    t: Tensor,
+    grad: Tensor | float,
+    kind: int,
+    eps: float,
+    need_t: bool,
+    with_value: bool = False,
+) -> tuple[Tensor, Tensor | None, Tensor | None]:
     """Hand-written gradient of ``_metric`` (times ``grad``) w.r.t. the corner planes.
 
     With the partial derivatives of the metric: ``G_I = D_I - D_U`` for the intersection
@@ -248,7 +254,8 @@ def _metric_grads(
     ``D_{c^2}`` (DIoU, CIoU) for the enclosing box, ``D_{rho^2}`` for the centre distance and
     ``-alpha dv`` for the aspect term. Each corner is the inner one of its pair (it bounds the
     intersection) or the outer one (it bounds the enclosing box). Returns ``(4, ...)`` gradients
-    for ``p`` (and ``t``).
+    for ``p`` (and ``t``), and with ``with_value`` the metric itself from the same
+    intermediates (the forward pass that also forms the gradient).
     """
     g = _geometry(p, t, kind, offsets=True)
     ud = g.union + eps
@@ -258,6 +265,7 @@ def _metric_grads(
     gc: tuple[Tensor, Tensor] | None = None  # gradient on the enclosing extents (cw, ch)
     rd: Tensor | None = None  # gradient on each corner from the centre distance
     q: Tensor | None = None  # -alpha dv/dtheta_p (CIoU)
+    value = iou if with_value else None
     if kind == _GIOU:
         assert g.cwh is not None
         area_c = g.cwh[0] * g.cwh[1]
@@ -266,17 +274,25 @@ def _metric_grads(
         du = du + rce
         d_c = (-ud / ce) * rce  # D_C = -(U + eps) / (C + eps)^2
         gc = (g.cwh[1] * d_c, g.cwh[0] * d_c)
+        if with_value:
+            value = iou - (area_c - g.union) / ce
     elif kind in (_DIOU, _CIOU):
         assert g.cwh is not None and g.d is not None
         c2, ssd = _distance_terms(g, eps)
         k = grad / c2
-        e = (0.5 * ssd / c2) * k  # 2 D_{c^2} with D_{c^2} = rho^2 / c^4
+        ratio = ssd / c2
+        e = (0.5 * ratio) * k  # 2 D_{c^2} with D_{c^2} = rho^2 / c^4
         gc = (g.cwh[0] * e, g.cwh[1] * e)
         rd = g.d * (-0.5 * k)  # D_{rho^2} d(rho^2)/d(corner) = -(1/c^2) (d / 2)
+        if with_value:
+            value = torch.sub(iou, ratio, alpha=0.25)  # IoU - rho^2 / c^2
         if kind == _CIOU:
             delta = _aspect_delta(g.wh_p, g.wh_t)
             v = _FOUR_OVER_PI2 * delta.square()
-            q = (2 * _FOUR_OVER_PI2) * (_alpha(v, iou, eps) * delta) * grad
+            alpha = _alpha(v, iou, eps)
+            q = (2 * _FOUR_OVER_PI2) * (alpha * delta) * grad
+            if value is not None:
+                value = torch.addcmul(value, alpha, v, value=-1)
     gi = gi - du  # G_I: I enters U with a minus sign
     # Masks are built from sign() with arithmetic: comparisons, bool tensors and where() cost
     # several times more than a multiply on the CPU.
@@ -323,7 +339,7 @@ def _metric_grads(
     sgn = torch.sign(g.dp)
     grad_p = corners(wh_grads(g.wh_p, 1.0), True)
     grad_t = corners(wh_grads(g.wh_t, -1.0), False) if need_t else None
-    return grad_p, grad_t
+    return grad_p, grad_t, value
 
 
 _CHUNK = 1 << 16
@@ -349,78 +365,121 @@ def _chunked(p: Tensor, t: Tensor) -> bool:
 
 class _BoxMetric(torch.autograd.Function):
     """``metric(p, t)`` (or ``1 - metric`` when ``as_loss``) for ``(..., 4)`` corner boxes that
-    broadcast against each other; saves only ``p`` and ``t``.
+    broadcast against each other.
 
     The kernel works on contiguous coordinate planes ``(4, ...)``. On the CPU, large aligned
     inputs are processed in chunks of ``_CHUNK`` boxes so that the temporaries stay in cache,
     and the ``(n, 4) <-> (4, n)`` transposes go through an exact identity matrix product (a
-    strided copy is several times slower); the arithmetic is the same. :mod:`torch.func`
+    strided copy is several times slower); the arithmetic is the same. There, with ``want_p``
+    / ``want_t`` (CIoU, when a gradient can be asked for), the forward pass forms the
+    derivative of every box from the same geometry as the value (:func:`_metric_grads`) and
+    keeps it, and the first backward pass multiplies it in place by the incoming gradient: one
+    geometry pass instead of two, one input-sized tensor held per box argument. Otherwise only
+    ``p`` and ``t`` are saved and the backward pass recomputes the geometry. :mod:`torch.func`
     transforms (``vmap``, ``grad``) run the one-pass kernel through the generated vmap rule.
     """
 
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(p: Tensor, t: Tensor, kind: int, eps: float, as_loss: bool) -> Tensor:
+    def forward(
+        p: Tensor, t: Tensor, kind: int, eps: float, as_loss: bool, want_p: bool, want_t: bool
+    ) -> tuple[Tensor, Tensor, Tensor]:
         if not _chunked(p, t):
             m = _metric(_planes(p), _planes(t), kind, eps)
-            return 1 - m if as_loss else m
+            return (1 - m if as_loss else m), p.new_empty(0), p.new_empty(0)
         pf, tf = p.reshape(-1, 4), t.reshape(-1, 4)
         eye = torch.eye(4, dtype=p.dtype, device=p.device)
         out = torch.empty(pf.shape[0], dtype=p.dtype, device=p.device)
+        grad_p = torch.empty_like(pf) if want_p else None
+        grad_t = torch.empty_like(tf) if want_t else None
+        sign = -1.0 if as_loss else 1.0
         for s in range(0, pf.shape[0], _CHUNK):
             e = s + _CHUNK
-            m = _metric(eye.mm(pf[s:e].t()), eye.mm(tf[s:e].t()), kind, eps)
+            pc, tc = eye.mm(pf[s:e].t()), eye.mm(tf[s:e].t())
+            if grad_p is None and grad_t is None:
+                m = _metric(pc, tc, kind, eps)
+            else:
+                gp, gt, value = _metric_grads(pc, tc, sign, kind, eps, want_t, with_value=True)
+                assert value is not None
+                m = value
+                if grad_p is not None:
+                    torch.mm(gp.t(), eye, out=grad_p[s:e])
+                if grad_t is not None and gt is not None:
+                    torch.mm(gt.t(), eye, out=grad_t[s:e])
             if as_loss:
                 torch.sub(1, m, out=out[s:e])
             else:
                 out[s:e] = m
-        return out.view(p.shape[:-1])
+        return (
+            out.view(p.shape[:-1]),
+            grad_p.view(p.shape) if grad_p is not None else p.new_empty(0),
+            grad_t.view(t.shape) if grad_t is not None else p.new_empty(0),
+        )
 
     @staticmethod
-    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Tensor) -> None:
-        p, t, kind, eps, as_loss = inputs
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[Tensor, ...]) -> None:
+        p, t, kind, eps, as_loss, _, _ = inputs
+        _, grad_p, grad_t = output
+        ctx.mark_non_differentiable(grad_p, grad_t)
+        ctx.set_materialize_grads(False)
         ctx.save_for_backward(p, t)
         ctx.kind, ctx.eps, ctx.as_loss = kind, eps, as_loss
+        formed = grad_p.numel() or grad_t.numel()
+        if not (formed and hold(ctx, (grad_p, grad_t))):
+            ctx.held = None
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+    def backward(ctx: Any, grad: Tensor | None, *_unused: Tensor | None) -> tuple[Any, ...]:
+        if grad is None:
+            return None, None, None, None, None, None, None
         p, t = ctx.saved_tensors
         need_p, need_t = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        grad_p: Tensor | None = None
-        grad_t: Tensor | None = None
-        if not _chunked(p, t):
-            if ctx.as_loss:
-                grad = -grad
-            gp, gt = _metric_grads(_planes(p), _planes(t), grad, ctx.kind, ctx.eps, need_t)
-            if need_p:
-                grad_p = gp.movedim(0, -1).sum_to_size(p.shape)
-            if gt is not None:
-                grad_t = gt.movedim(0, -1).sum_to_size(t.shape)
-            return grad_p, grad_t, None, None, None
-        pf, tf, gf = p.reshape(-1, 4), t.reshape(-1, 4), grad.expand(p.shape[:-1]).reshape(-1)
-        eye = torch.eye(4, dtype=p.dtype, device=p.device)
+        held = None if torch.is_grad_enabled() else release(ctx)
+        if held is not None and (held[0].numel() or not need_p) and (held[1].numel() or not need_t):
+            # The derivatives formed in the forward pass, times the incoming gradient.
+            g = grad.unsqueeze(-1)
+            grad_p = held[0].mul_(g) if need_p else None
+            grad_t = held[1].mul_(g) if need_t else None
+            return grad_p, grad_t, None, None, None, None, None
+        return (*_recomputed_grads(ctx, p, t, grad, need_p, need_t), None, None, None, None, None)
+
+
+def _recomputed_grads(
+    ctx: Any, p: Tensor, t: Tensor, grad: Tensor, need_p: bool, need_t: bool
+) -> tuple[Tensor | None, Tensor | None]:
+    """The backward pass from the saved boxes: the geometry again, then the gradients."""
+    grad_p: Tensor | None = None
+    grad_t: Tensor | None = None
+    if not _chunked(p, t):
+        if ctx.as_loss:
+            grad = -grad
+        gp, gt, _ = _metric_grads(_planes(p), _planes(t), grad, ctx.kind, ctx.eps, need_t)
         if need_p:
-            grad_p = torch.empty_like(pf)
-        if need_t:
-            grad_t = torch.empty_like(tf)
-        for s in range(0, pf.shape[0], _CHUNK):
-            e = s + _CHUNK
-            gc = -gf[s:e] if ctx.as_loss else gf[s:e]  # negated per chunk: no full-size copy
-            gp, gt = _metric_grads(
-                eye.mm(pf[s:e].t()), eye.mm(tf[s:e].t()), gc, ctx.kind, ctx.eps, need_t
-            )
-            if grad_p is not None:
-                torch.mm(gp.t(), eye, out=grad_p[s:e])
-            if grad_t is not None and gt is not None:
-                torch.mm(gt.t(), eye, out=grad_t[s:e])
-        return (
-            grad_p.view(p.shape) if grad_p is not None else None,
-            grad_t.view(t.shape) if grad_t is not None else None,
-            None,
-            None,
-            None,
+            grad_p = gp.movedim(0, -1).sum_to_size(p.shape)
+        if gt is not None:
+            grad_t = gt.movedim(0, -1).sum_to_size(t.shape)
+        return grad_p, grad_t
+    pf, tf, gf = p.reshape(-1, 4), t.reshape(-1, 4), grad.expand(p.shape[:-1]).reshape(-1)
+    eye = torch.eye(4, dtype=p.dtype, device=p.device)
+    if need_p:
+        grad_p = torch.empty_like(pf)
+    if need_t:
+        grad_t = torch.empty_like(tf)
+    for s in range(0, pf.shape[0], _CHUNK):
+        e = s + _CHUNK
+        gc = -gf[s:e] if ctx.as_loss else gf[s:e]  # negated per chunk: no full-size copy
+        gp, gt, _ = _metric_grads(
+            eye.mm(pf[s:e].t()), eye.mm(tf[s:e].t()), gc, ctx.kind, ctx.eps, need_t
         )
+        if grad_p is not None:
+            torch.mm(gp.t(), eye, out=grad_p[s:e])
+        if grad_t is not None and gt is not None:
+            torch.mm(gt.t(), eye, out=grad_t[s:e])
+    return (
+        grad_p.view(p.shape) if grad_p is not None else None,
+        grad_t.view(t.shape) if grad_t is not None else None,
+    )
 
 
 def _planes(boxes: Tensor) -> Tensor:
@@ -432,7 +491,15 @@ def _box_metric(p: Tensor, t: Tensor, kind: int, eps: float, as_loss: bool) -> T
     """The metric (or loss) of corner boxes that broadcast against each other, safe against
     overflow: see :func:`_rescaled`."""
     p, t = _rescaled(p, t)
-    return apply(_BoxMetric, p, t, kind, eps, as_loss)
+    # Only CIoU forms its derivative in the forward pass (see _BoxMetric): recomputing its
+    # geometry costs the most (the aspect angle), and the derivative it keeps, 4 numbers a box,
+    # is well under the memory the elementwise formulation saves; for IoU, GIoU and DIoU it
+    # would not be, so they keep the inputs only.
+    form = kind == _CIOU and torch.is_grad_enabled()
+    out, _, _ = apply(
+        _BoxMetric, p, t, kind, eps, as_loss, form and p.requires_grad, form and t.requires_grad
+    )
+    return out
 
 
 def _rescaled(p: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:
