@@ -461,3 +461,21 @@ def test_modules(generator):
     y = torch.tensor([0, 2, 1, -100])
     torch.testing.assert_close(m(x, y), losskit.softmax_focal_loss(x, y, alpha=alpha))
     assert "SoftmaxFocalLoss(dim=1, alpha=<tensor of shape (3,)>" in repr(m)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 2.0])
+def test_block_sums_match_the_unreduced_loss(reduction: str, gamma: float) -> None:
+    """ "mean" and "sum" without weights sum block by block in the kernel (no loss tensor):
+    equal to reducing the "none" result, gradients included, across a ragged last block."""
+    gen = torch.Generator().manual_seed(31)
+    n = 2 * focal_module._BLOCK + 1001
+    x = (torch.randn(n, generator=gen, dtype=torch.float64) * 8).requires_grad_()
+    t = (torch.rand(n, generator=gen, dtype=torch.float64) > 0.8).double()
+    got = losskit.sigmoid_focal_loss(x, t, gamma=gamma, reduction=reduction)
+    (g_got,) = torch.autograd.grad(got, x)
+    none = losskit.sigmoid_focal_loss(x, t, gamma=gamma, reduction="none")
+    want = none.mean() if reduction == "mean" else none.sum()
+    (g_want,) = torch.autograd.grad(want, x)
+    torch.testing.assert_close(got, want, rtol=1e-12, atol=0.0)
+    torch.testing.assert_close(g_got, g_want, rtol=1e-12, atol=0.0)

@@ -40,6 +40,7 @@ from .._core.checks import (
 from .._core.distributed import ProcessGroup, reduce_global
 from .._core.dtypes import compute_dtype
 from .._core.function import apply, hold, release
+from .._core.reduction import check_reduction
 
 __all__ = ["sigmoid_focal_loss", "softmax_focal_loss"]
 
@@ -167,8 +168,8 @@ class _Scratch:
     as much as the arithmetic)."""
 
     def __init__(self, n: int, dtype: torch.dtype) -> None:
-        self.ce, self.p, self.q, self.m, self.u, self.v = (
-            torch.empty(n, dtype=dtype) for _ in range(6)
+        self.ce, self.p, self.q, self.m, self.u, self.v, self.w = (
+            torch.empty(n, dtype=dtype) for _ in range(7)
         )
 
     def terms(self, x: Tensor, t: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -197,25 +198,36 @@ def _power_(m: Tensor, gamma: float) -> Tensor:
 
 
 def _focal_forward(
-    x: Tensor, t: Tensor, alpha: float | None, gamma: float, with_slope: bool = True
+    x: Tensor,
+    t: Tensor,
+    alpha: float | None,
+    gamma: float,
+    with_slope: bool = True,
+    summed: bool = False,
 ) -> tuple[Tensor, Tensor]:
     """Unreduced sigmoid focal loss and its derivative with respect to the logits, from the
     same terms (block by block on the CPU in eager mode: the operations of
     :func:`_focal_value` and :func:`_focal_grad_of`, in place in the scratch buffers).
-    ``with_slope=False`` (no gradient will be asked for) returns an empty derivative."""
+    ``with_slope=False`` (no gradient will be asked for) returns an empty derivative;
+    ``summed`` returns the 0-dim sum of the loss instead (block by block: no input-sized loss
+    tensor)."""
     if not _blocked(x):
         terms = _terms(x, t)
         value = _focal_value(terms, t, alpha, gamma)
+        if summed:
+            value = value.sum()
         if not with_slope:
             return value, x.new_empty(0)
         return value, _focal_grad_of(terms, t, None, alpha, gamma)
     xf, tf = x.reshape(-1), t.reshape(-1)
-    out = torch.empty_like(xf)
+    out = torch.empty_like(xf) if not summed else None
     slope = torch.empty_like(xf) if with_slope else xf.new_empty(0)
     scratch = _Scratch(min(_BLOCK, xf.numel()), x.dtype)
+    partials = []
     for start in range(0, xf.numel(), _BLOCK):
         sl = slice(start, start + _BLOCK)
-        xb, tb, ob = xf[sl], tf[sl], out[sl]
+        xb, tb = xf[sl], tf[sl]
+        ob = out[sl] if out is not None else scratch.w[: xb.numel()]
         ce, p, q, omt = scratch.terms(xb, tb)
         g = torch.mul(omt, p, out=slope[sl]).addcmul_(tb, q, value=-1.0) if with_slope else None
         if gamma == 0.0:
@@ -243,7 +255,10 @@ def _focal_forward(
             ob.mul_(at)
             if g is not None:
                 g.mul_(at)
-    return out.view(x.shape), slope.view(x.shape) if with_slope else slope
+        if out is None:
+            partials.append(ob.sum())
+    value = out.view(x.shape) if out is not None else torch.stack(partials).sum()
+    return value, slope.view(x.shape) if with_slope else slope
 
 
 def _alpha_t(t: Tensor, alpha: float, out: Tensor) -> Tensor:
@@ -291,13 +306,13 @@ class _SigmoidFocal(torch.autograd.Function):
 
     @staticmethod
     def forward(
-        x: Tensor, t: Tensor, alpha: float | None, gamma: float, with_slope: bool
+        x: Tensor, t: Tensor, alpha: float | None, gamma: float, with_slope: bool, summed: bool
     ) -> tuple[Tensor, Tensor]:
-        return _focal_forward(x, t, alpha, gamma, with_slope)
+        return _focal_forward(x, t, alpha, gamma, with_slope, summed)
 
     @staticmethod
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[Tensor, Tensor]) -> None:
-        x, t, alpha, gamma, _ = inputs
+        x, t, alpha, gamma, _, _ = inputs
         ctx.mark_non_differentiable(output[1])
         ctx.set_materialize_grads(False)
         ctx.alpha = alpha
@@ -313,9 +328,9 @@ class _SigmoidFocal(torch.autograd.Function):
     @staticmethod
     def backward(
         ctx: Any, grad: Tensor | None, _unused: Tensor | None
-    ) -> tuple[Tensor | None, None, None, None, None]:
+    ) -> tuple[Tensor | None, None, None, None, None, None]:
         if grad is None or not ctx.needs_input_grad[0]:
-            return None, None, None, None, None
+            return None, None, None, None, None, None
         x, t, *kept = ctx.saved_tensors
         # Grad mode is on in backward only when the backward itself is differentiated
         # (create_graph=True, torch.func.grad): then use the smooth terms.
@@ -328,7 +343,7 @@ class _SigmoidFocal(torch.autograd.Function):
             if slope is None:
                 slope = _focal_forward(x, t, ctx.alpha, ctx.gamma)[1]
             gx = slope.mul_(grad)
-        return gx, None, None, None, None
+        return gx, None, None, None, None, None
 
 
 def _focal_composite(x: Tensor, t: Tensor, alpha: float | None, gamma: float) -> Tensor:
@@ -413,7 +428,13 @@ def sigmoid_focal_loss(
     if t.requires_grad:
         loss = _focal_composite(x, t, a, g)
     else:
-        loss, _ = apply(_SigmoidFocal, x, t, a, g, torch.is_grad_enabled() and x.requires_grad)
+        check_reduction(reduction, fn=fn)
+        wanted = torch.is_grad_enabled() and x.requires_grad
+        # "mean" and "sum" without weights: the kernel sums block by block (no loss tensor).
+        summed = reduction in ("mean", "sum") and weight is None
+        loss, _ = apply(_SigmoidFocal, x, t, a, g, wanted, summed)
+        if summed:
+            return reduce_global(loss, reduction, process_group, divisor=float(x.numel()), fn=fn)
     return reduce_global(loss, reduction, process_group, weight=weight, fn=fn)
 
 
