@@ -603,14 +603,13 @@ def _subtract_scaled_exp(out: Tensor, lp: Tensor, scale: Tensor) -> Tensor:
     frames = lp.shape[0]
     step = max(1, _EXP_BLOCK // max(1, lp[0].numel()))
     if frames <= step:
-        return out.sub_(lp.exp().mul_(scale))
+        return out.addcmul_(lp.exp(), scale, value=-1.0)
     scratch = torch.empty((step, *lp.shape[1:]), dtype=lp.dtype, device=lp.device)
     per_frame = scale.shape[0] != 1
     for start in range(0, frames, step):
         stop = min(start + step, frames)
         e = torch.exp(lp[start:stop], out=scratch[: stop - start])
-        e.mul_(scale[start:stop] if per_frame else scale)
-        out[start:stop].sub_(e)
+        out[start:stop].addcmul_(e, scale[start:stop] if per_frame else scale, value=-1.0)
     return out
 
 
