@@ -194,6 +194,9 @@ def sigmoid_cross_entropy(
     pw = _broadcast_option(fn, "pos_weight", pos_weight, x)
     if eps > 0.0:
         y = y * (1.0 - eps) + 0.5 * eps
+    if weight is None and process_group is None and reduction in ("mean", "sum") and x.numel():
+        # torch's kernel reduces, and its backward scales, in the same passes
+        return F.binary_cross_entropy_with_logits(x, y, pos_weight=pw, reduction=reduction)
     loss = F.binary_cross_entropy_with_logits(x, y, pos_weight=pw, reduction="none")
     return reduce_global(loss, reduction, process_group, weight=weight, fn=fn)
 
