@@ -444,3 +444,22 @@ def test_compiles_without_graph_break(generator) -> None:  # type: ignore[no-unt
 
     compiled = torch.compile(fn, fullgraph=True, backend="aot_eager")
     torch.testing.assert_close(compiled(logits, p), fn(logits, p))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "batchmean"])
+@pytest.mark.parametrize("dim", [1, -1, 0])
+def test_reduced_logits_path_equals_reducing_the_rows(reduction: str, dim: int) -> None:
+    """Logits against probabilities, reduced without weights, go through torch's kernel in one
+    sum: equal to reducing the "none" result (values and gradients), zeros in p included."""
+    gen = torch.Generator().manual_seed(12)
+    x = torch.randn(4, 6, 5, generator=gen, dtype=torch.float64).requires_grad_()
+    p = torch.softmax(torch.randn(4, 6, 5, generator=gen, dtype=torch.float64), dim)
+    p = torch.where(torch.rand(4, 6, 5, generator=gen) < 0.2, 0.0, p)
+    p = p / p.sum(dim, keepdim=True)
+    got = losskit.kl_divergence(x, p, dim=dim, reduction=reduction)
+    (g_got,) = torch.autograd.grad(got, x)
+    rows = losskit.kl_divergence(x, p, dim=dim, reduction="none")
+    want = {"mean": rows.mean(), "sum": rows.sum(), "batchmean": rows.sum() / rows.shape[0]}
+    (g_want,) = torch.autograd.grad(want[reduction], x)
+    torch.testing.assert_close(got, want[reduction], rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(g_got, g_want, rtol=1e-12, atol=1e-14)

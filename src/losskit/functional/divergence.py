@@ -39,6 +39,7 @@ are not renormalised and are not checked to sum to one.
 
 from __future__ import annotations
 
+import math
 from typing import cast
 
 import torch
@@ -212,6 +213,23 @@ def kl_divergence(
     _check_kind(fn, "target", target_kind, target, d, validate)
 
     x, y = to_compute(input, target)
+    if (
+        target_kind == "probs"
+        and input_kind == "logits"
+        and not y.requires_grad
+        and weight is None
+        and allow_nan_stats
+        and reduction in ("mean", "sum", "batchmean")
+        and x.numel()
+    ):
+        # torch's kernel sums p (log p - log q) in the passes of F.kl_div; the divisor of
+        # "mean" (the loss's elements) and "batchmean" (its first dimension) follows.
+        total = tF.kl_div(tF.log_softmax(x, dim=d), y, reduction="sum")
+        shape = x.shape[:d] + x.shape[d + 1 :]
+        divisor = {"sum": 1.0, "mean": float(math.prod(shape))}.get(
+            reduction, float(shape[0]) if shape else 1.0
+        )
+        return reduce_loss(total, "mean", divisor=divisor, fn=fn)
     if target_kind == "probs" and input_kind == "logits" and not y.requires_grad:
         # The default: xlogy gives 0 log 0 = 0 in one pass (as kl_div); log_softmax is finite,
         # so p = 0 times it is 0, and the input gradient there, -p, is 0.
