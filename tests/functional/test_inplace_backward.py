@@ -80,3 +80,19 @@ def test_retained_graph_accumulation_and_repeated_grad(name: str) -> None:
     torch.testing.assert_close(g1, g_ref)
     torch.testing.assert_close(g2, g_ref)
     assert torch.equal(x, before)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("reentrant", [False, True])
+def test_under_activation_checkpointing(name: str, reentrant: bool) -> None:
+    """torch.utils.checkpoint recomputes the forward pass: the gradient is unchanged."""
+    from torch.utils.checkpoint import checkpoint
+
+    gen = torch.Generator().manual_seed(6)
+    x, fn = CASES[name](gen)
+    ref = x.clone().requires_grad_()
+    (g_ref,) = torch.autograd.grad(fn(ref * 1.5), ref)
+    a = x.clone().requires_grad_()
+    out = checkpoint(lambda v: fn(v * 1.5), a, use_reentrant=reentrant)
+    out.backward()
+    torch.testing.assert_close(a.grad, g_ref)
