@@ -479,3 +479,32 @@ def test_block_sums_match_the_unreduced_loss(reduction: str, gamma: float) -> No
     (g_want,) = torch.autograd.grad(want, x)
     torch.testing.assert_close(got, want, rtol=1e-12, atol=0.0)
     torch.testing.assert_close(g_got, g_want, rtol=1e-12, atol=0.0)
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 1.0, 2.0, 3.0])
+@pytest.mark.parametrize("alpha", [None, 0.25, 1.0])
+def test_hard_target_blocks_follow_float64(monkeypatch, gamma, alpha):
+    """Blocks whose targets are all 0 or 1 take the one-sigmoid path: float32 values and
+    gradients against textbook float64 (log-sigmoid) on logits in [-60, 60], in blocks beside
+    soft-target blocks."""
+    import torch.nn.functional as tF
+
+    monkeypatch.setattr(focal_module, "_BLOCK", 512)
+    x = torch.linspace(-60, 60, 2401).repeat(3)
+    t = torch.cat([torch.zeros(2401), torch.ones(2401), torch.full((2401,), 0.3)])
+    xg = x.clone().requires_grad_()
+    got = losskit.sigmoid_focal_loss(xg, t, alpha=alpha, gamma=gamma, reduction="none")
+    (g,) = torch.autograd.grad(got.sum(), xg)
+    x64 = x.double().requires_grad_()
+    t64 = t.double()
+    log_p, log_q = tF.logsigmoid(x64), tF.logsigmoid(-x64)
+    m = t64 * log_q.exp() + (1 - t64) * log_p.exp()
+    a = 1.0 if alpha is None else alpha * t64 + (1 - alpha) * (1 - t64)
+    want = a * m**gamma * -(t64 * log_p + (1 - t64) * log_q)
+    (g64,) = torch.autograd.grad(want.sum(), x64)
+    keep = want.detach() > 1e-30
+    rel = ((got.double() - want.detach()).abs() / want.detach())[keep]
+    assert rel.max() < 1e-6, f"value: max relative error {rel.max():.2e}"
+    big = g64.abs() > 1e-30
+    rel_g = ((g.double() - g64).abs() / g64.abs())[big]
+    assert rel_g.max() < 1e-5, f"gradient: max relative error {rel_g.max():.2e}"
