@@ -463,3 +463,44 @@ def test_reduced_logits_path_equals_reducing_the_rows(reduction: str, dim: int) 
     (g_want,) = torch.autograd.grad(want[reduction], x)
     torch.testing.assert_close(got, want[reduction], rtol=1e-12, atol=1e-14)
     torch.testing.assert_close(g_got, g_want, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("block", [None, 70])
+def test_logits_kernel_blocks_against_torch(
+    monkeypatch: pytest.MonkeyPatch, block: int | None
+) -> None:
+    """The blocked logits kernel (one exp, one log pass) against F.kl_div(log_softmax) in
+    float64: several blocks of rows and a ragged last one, zeros in p, retained and
+    differentiated backward passes."""
+    import losskit.functional.divergence as div
+
+    if block is not None:
+        monkeypatch.setattr(div, "_KL_BLOCK", block)
+    gen = torch.Generator().manual_seed(3)
+    rows, classes = (53, 7) if block is not None else (1500, 1000)
+    x = (torch.randn(rows, classes, generator=gen, dtype=torch.float64) * 4).requires_grad_()
+    p = torch.softmax(torch.randn(rows, classes, generator=gen, dtype=torch.float64), 1)
+    p = torch.where(torch.rand(rows, classes, generator=gen) < 0.1, 0.0, p)
+    p = p / p.sum(1, keepdim=True)
+    got = losskit.kl_divergence(x, p, reduction="sum")
+    want = tF.kl_div(tF.log_softmax(x, 1), p, reduction="sum")
+    torch.testing.assert_close(got, want, rtol=1e-11, atol=1e-11)
+    (g_want,) = torch.autograd.grad(want, x)
+    got.backward(retain_graph=True)
+    torch.testing.assert_close(x.grad, g_want, rtol=1e-11, atol=1e-14)
+    x.grad = None
+    got.backward()  # a second pass recomputes the derivative
+    torch.testing.assert_close(x.grad, g_want, rtol=1e-11, atol=1e-14)
+    if block is not None:
+        f = lambda a: losskit.kl_divergence(a, p, reduction="mean")  # noqa: E731
+        assert torch.autograd.gradgradcheck(f, (x.detach().requires_grad_(),))
+
+
+def test_logits_kernel_keeps_nan_for_negative_probabilities() -> None:
+    """With validation off a negative probability gives NaN, as torch's xlogy does."""
+    x = torch.randn(4, 5, dtype=torch.float64)
+    p = torch.full((4, 5), 0.2, dtype=torch.float64)
+    p[1, 2] = -0.1
+    got = losskit.kl_divergence(x, p, reduction="sum", validate=False)
+    assert torch.isnan(got)
+    assert torch.isnan(tF.kl_div(tF.log_softmax(x, 1), p, reduction="sum"))

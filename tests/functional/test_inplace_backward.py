@@ -51,10 +51,17 @@ def _dice(mode: str) -> Case:
     return build
 
 
+def _kl(gen: torch.Generator):
+    x = torch.randn(700, 1000, generator=gen)
+    p = torch.softmax(torch.randn(700, 1000, generator=gen), 1)
+    return x, lambda a: losskit.kl_divergence(a, p)
+
+
 CASES = {
     "focal": _focal,
     "squared_hinge": _squared_hinge,
     "log_cosh": _log_cosh,
+    "kl_divergence": _kl,
     "dice_binary": _dice("binary"),
     "dice_multilabel": _dice("multilabel"),
     "dice_multiclass": _dice("multiclass"),
