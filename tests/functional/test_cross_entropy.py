@@ -610,3 +610,49 @@ def test_balanced_hard_label_path_matches_the_formula(beta: object) -> None:
         torch.testing.assert_close(out, ref.detach(), rtol=1e-12, atol=1e-14)
         (g,) = torch.autograd.grad(out.sum(), xa)
         torch.testing.assert_close(g, g_ref, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("block", [None, 45])
+@pytest.mark.parametrize("ignore_index", [-100, 2])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_sparse_kernel_against_torch(
+    monkeypatch: pytest.MonkeyPatch, block: int | None, ignore_index: int, reduction: str
+) -> None:
+    """The blocked sparse kernel (one exponential pass, the derivative formed in the forward
+    pass) against F.cross_entropy in float64: several blocks of rows and a ragged last one,
+    ignored rows (by -100 or by a class index), retained and differentiated backward passes."""
+    import losskit.functional.cross_entropy as ce_module
+
+    if block is not None:
+        monkeypatch.setattr(ce_module, "_CE_BLOCK", block)
+    gen = torch.Generator().manual_seed(17)
+    shape = (37, 3, 8) if block is not None else (3, 700, 1000)
+    x = (torch.randn(shape, generator=gen, dtype=torch.float64) * 5).requires_grad_()
+    y = torch.randint(0, shape[-1], shape[:-1], generator=gen)
+    y[0, :3] = ignore_index
+    got = losskit.sparse_softmax_cross_entropy(
+        x, y, dim=-1, ignore_index=ignore_index, reduction=reduction
+    )
+    want = tF.cross_entropy(x.movedim(-1, 1), y, ignore_index=ignore_index, reduction=reduction)
+    torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
+    (g_want,) = torch.autograd.grad(want, x)
+    got.backward(retain_graph=True)
+    torch.testing.assert_close(x.grad, g_want, rtol=1e-10, atol=1e-14)
+    x.grad = None
+    got.backward()  # a second pass recomputes the derivative
+    torch.testing.assert_close(x.grad, g_want, rtol=1e-10, atol=1e-14)
+    if block is not None:
+        small = x.detach()[:4, :2].clone().requires_grad_()
+        ys = y[:4, :2]
+        g = lambda a: losskit.sparse_softmax_cross_entropy(  # noqa: E731
+            a, ys, dim=-1, ignore_index=ignore_index, reduction=reduction
+        )
+        assert torch.autograd.gradgradcheck(g, (small,))
+
+
+def test_sparse_kernel_with_every_row_ignored() -> None:
+    x = torch.randn(5, 4, requires_grad=True)
+    y = torch.full((5,), -100)
+    out = losskit.sparse_softmax_cross_entropy(x, y)
+    out.backward()
+    assert out.item() == 0.0 and torch.equal(x.grad, torch.zeros(5, 4))

@@ -57,11 +57,19 @@ def _kl(gen: torch.Generator):
     return x, lambda a: losskit.kl_divergence(a, p)
 
 
+def _sparse_ce(gen: torch.Generator):
+    x = torch.randn(700, 1000, generator=gen)
+    y = torch.randint(0, 1000, (700,), generator=gen)
+    y[:5] = -100
+    return x, lambda a: losskit.sparse_softmax_cross_entropy(a, y)
+
+
 CASES = {
     "focal": _focal,
     "squared_hinge": _squared_hinge,
     "log_cosh": _log_cosh,
     "kl_divergence": _kl,
+    "sparse_ce": _sparse_ce,
     "dice_binary": _dice("binary"),
     "dice_multilabel": _dice("multilabel"),
     "dice_multiclass": _dice("multiclass"),

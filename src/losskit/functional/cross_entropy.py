@@ -24,6 +24,7 @@ Reductions (``"none" | "mean" | "sum"``):
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -42,10 +43,12 @@ from .._core.checks import (
     fail,
     prepare_pair,
     shape_str,
+    transforming,
     validation_enabled,
 )
 from .._core.distributed import ProcessGroup, all_reduce_sum, reduce_global
 from .._core.dtypes import compute_dtype
+from .._core.function import apply, hold, release
 from .._core.reduction import check_reduction, reduce_loss
 
 __all__ = [
@@ -114,6 +117,69 @@ def _class_weight(fn: str, weight: Tensor | None, num_classes: int, like: Tensor
         return None
     check_class_tensor(fn, "weight", weight, num_classes)
     return weight.to(device=like.device, dtype=like.dtype)
+
+
+_CE_BLOCK = 1 << 20
+"""Elements per block of rows of :class:`_SparseCE` (4 MiB in float32)."""
+
+
+class _SparseCE(torch.autograd.Function):
+    r"""Summed cross-entropy of logits ``(R, C)`` against integer labels ``(R,)``, the rows
+    labelled ``ignore_index`` left out, with the derivative formed in the forward pass.
+
+    Per row, with :math:`m = \max_c x_c`, :math:`e = e^{x - m}` and :math:`s = \sum_c e`:
+    :math:`l = m + \log s - x_y` and :math:`\partial l / \partial x = e / s - [c = y]`. One
+    exponential pass gives the log-sum-exp and the softmax (``F.cross_entropy`` takes one in
+    ``log_softmax`` and another in its backward), a block of rows at a time, written straight
+    into the derivative; the first backward pass scales it in place
+    (:func:`~losskit._core.function.hold`), a second pass over a retained graph or a
+    differentiated one recomputes it.
+    """
+
+    @staticmethod
+    def forward(x: Tensor, labels: Tensor, ignore_index: int) -> tuple[Tensor, Tensor]:
+        rows, classes = x.shape
+        step = max(1, _CE_BLOCK // max(classes, 1))
+        slope = torch.empty_like(x)
+        keep = labels != ignore_index
+        safe = torch.where(keep, labels, 0).unsqueeze(1)
+        counted = keep.to(x.dtype).unsqueeze(1)
+        parts = []
+        for start in range(0, rows, step):
+            stop = min(start + step, rows)
+            xb, eb = x[start:stop], slope[start:stop]
+            yb, kb = safe[start:stop], counted[start:stop]
+            m = xb.amax(-1, keepdim=True)
+            torch.sub(xb, m, out=eb).exp_()
+            s = eb.sum(-1, keepdim=True)
+            loss = m.add_(s.log()).sub_(xb.gather(1, yb))  # lse - x_y
+            parts.append(torch.dot(loss.view(-1), kb.view(-1)))
+            eb.mul_(kb / s).scatter_add_(1, yb, -kb)
+        total = torch.stack(parts).sum() if parts else x.new_zeros(())
+        return total, slope
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[Tensor, Tensor]) -> None:
+        x, labels, ignore_index = inputs
+        ctx.mark_non_differentiable(output[1])
+        ctx.set_materialize_grads(False)
+        ctx.ignore_index = ignore_index
+        ctx.save_for_backward(x, labels)
+        hold(ctx, output[1])
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor | None, _unused: Tensor | None) -> tuple[Any, None, None]:
+        if grad is None or not ctx.needs_input_grad[0]:
+            return None, None, None
+        x, labels = ctx.saved_tensors
+        if torch.is_grad_enabled():  # differentiated backward: differentiable operations
+            keep = labels != ctx.ignore_index
+            onehot = F.one_hot(torch.where(keep, labels, 0), x.shape[1]).to(x.dtype)
+            return grad * (torch.softmax(x, 1) - onehot) * keep.unsqueeze(1), None, None
+        slope = release(ctx)
+        if slope is None:  # a second pass over a retained graph
+            slope = _SparseCE.forward(x, labels, ctx.ignore_index)[1]
+        return slope.mul_(grad), None, None
 
 
 def _to_torch_layout(x: Tensor, d: int) -> Tensor:
@@ -610,6 +676,19 @@ def sparse_softmax_cross_entropy(
     # summed afterwards than when they sum themselves: for "mean" and "sum" let torch sum, and
     # reduce_loss divide by the counted weight.
     check_reduction(reduction, fn=fn)
+    if (
+        w is None
+        and eps == 0.0
+        and reduction in ("mean", "sum")
+        and d == x.dim() - 1
+        and x.numel()
+        and not torch.compiler.is_compiling()
+        and not transforming()
+    ):
+        flat = labels.reshape(-1)
+        total, _ = apply(_SparseCE, x.reshape(-1, num_classes), flat, ignore_index)
+        divisor = (flat != ignore_index).sum()
+        return reduce_global(total, reduction, process_group, divisor=divisor, fn=fn)
     loss = F.cross_entropy(
         _to_torch_layout(x, d),
         labels,
