@@ -205,14 +205,14 @@ class _Scratch:
         term is negligible beside :math:`u`.
         """
         k = x.numel()
-        sgn, z, u, v = self.p[:k], self.q[:k], self.u[:k], self.v[:k]
+        flip, mz, u, v = self.p[:k], self.q[:k], self.u[:k], self.v[:k]
         ce, low, w = self.ce[:k], self.m[:k], self.k[:k]
-        torch.mul(t, 2.0, out=sgn).sub_(1.0)
-        torch.mul(x, sgn, out=z)
-        torch.sigmoid(torch.neg(z, out=u), out=u)
+        torch.mul(t, -2.0, out=flip).add_(1.0)  # 1 - 2t = -(2t - 1)
+        torch.mul(x, flip, out=mz)  # -z
+        torch.sigmoid(mz, out=u)
         torch.neg(u, out=v).add_(1.0)
         torch.minimum(u, v, out=low).neg_().log1p_()  # log(1 - min(u, v)) <= 0
-        torch.neg(z, out=ce).clamp_min_(0.0).sub_(low)
+        torch.clamp_min(mz, 0.0, out=ce).sub_(low)
         if gamma == 0.0:
             out.copy_(ce)
         else:
@@ -228,11 +228,11 @@ class _Scratch:
             if gamma != 0.0:
                 slope.mul_(w)
         if alpha is not None:
-            at = _alpha_t(t, alpha, z)
+            at = _alpha_t(t, alpha, mz)
             out.mul_(at)
-            sgn.mul_(at)
+            flip.mul_(at)
         if slope is not None:
-            slope.mul_(sgn.neg_())
+            slope.mul_(flip)
 
     def terms(self, x: Tensor, t: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """:func:`_terms` of one block into the buffers, plus :math:`1 - t`."""
