@@ -325,6 +325,20 @@ def check_finite(fn: str, name: str, tensor: Tensor, *, validate: bool | None = 
         raise fail(fn, f"{name} must be finite, got NaN or infinite values")
 
 
+def extremes(tensor: Tensor) -> tuple[float, float]:
+    """``(min, max)`` of a non-empty tensor as Python numbers: one pass, one host transfer
+    (NaN shows as NaN, so it fails every comparison)."""
+    low, high = torch.stack(torch.aminmax(tensor)).tolist()
+    return low, high
+
+
+def zero_one_residual(tensor: Tensor, out: Tensor | None = None) -> tuple[float, float]:
+    r""":func:`extremes` of :math:`t - t^2` (into ``out`` if given), which is :math:`\ge 0`
+    exactly on [0, 1] and 0 exactly on {0, 1}: ``low >= 0`` says every value lies in [0, 1],
+    ``(0, 0)`` that every value is 0 or 1 (NaN fails both)."""
+    return extremes(torch.addcmul(tensor, tensor, tensor, value=-1.0, out=out))
+
+
 def check_in_range(
     fn: str,
     name: str,
@@ -348,7 +362,7 @@ def check_in_range(
     if tensor.dtype != torch.bool:
         # Fast path: one min/max pass and one host sync; NaN fails every comparison and falls
         # through to the slow path, which builds the message.
-        lo_val, hi_val = torch.stack(torch.aminmax(tensor)).tolist()
+        lo_val, hi_val = extremes(tensor)
         fast = lo_val == lo_val and hi_val == hi_val
         if low is not None:
             fast = fast and (lo_val >= low if low_inclusive else lo_val > low)
@@ -451,12 +465,12 @@ def check_index(
         return
     # Fast path: one min/max pass and one host sync (a second one, without the ignored
     # entries, when the range holds an ignore_index); the slow path only builds the message.
-    low, high = torch.stack(torch.aminmax(tensor)).tolist()
+    low, high = extremes(tensor)
     if low >= 0 and high < num_classes:
         return
     if ignore_index is not None:
         valid = torch.where(tensor == ignore_index, 0, tensor)
-        low, high = torch.stack(torch.aminmax(valid)).tolist()
+        low, high = extremes(valid)
         if low >= 0 and high < num_classes:
             return
     bad = (tensor < 0) | (tensor >= num_classes)

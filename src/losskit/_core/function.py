@@ -12,14 +12,16 @@ because dynamo recognises it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
+from torch import Tensor
 from torch.autograd.function import Function
 
 from .checks import transforming
 
-__all__ = ["apply", "hold", "release"]
+__all__ = ["apply", "derivative_times", "hold", "release", "save_with_derivative"]
 
 
 def apply(fn: type[Function], *args: Any) -> Any:
@@ -71,3 +73,28 @@ def release(ctx: Any) -> Any:
     tensor = getattr(ctx, "held", None)
     ctx.held = None
     return tensor
+
+
+def save_with_derivative(ctx: Any, derivative: Tensor, *tensors: Tensor) -> None:
+    """Save ``tensors`` for backward, and a derivative formed in the forward pass beside them:
+    held (:func:`hold`) in eager mode, saved after ``tensors`` otherwise, and neither when it
+    is empty (none was formed: no gradient was to be asked for). :func:`derivative_times`
+    reads it back."""
+    if derivative.numel() == 0 or hold(ctx, derivative):
+        ctx.save_for_backward(*tensors)
+    else:
+        ctx.save_for_backward(*tensors, derivative)
+
+
+def derivative_times(
+    ctx: Any, kept: Sequence[Tensor], grad: Tensor, recompute: Callable[[], Tensor]
+) -> Tensor:
+    """``grad`` times the derivative of :func:`save_with_derivative`: the saved one (``kept``,
+    the saved tensors after those passed to it) out of place, the held one in place (the first
+    pass only), or ``recompute()`` (a second pass over a retained graph, or none was formed)."""
+    if kept:
+        return torch.mul(kept[0], grad)
+    derivative = release(ctx)
+    if derivative is None:
+        derivative = recompute()
+    return derivative.mul_(grad)

@@ -158,9 +158,8 @@ def run(
         ratios, quartiles and extremes; saved and peak ratios; the target and whether it holds).
     """
     simulate = only is None or "simulation" in only
-    cases = select([f for f in only if f != "simulation"] if only is not None else None)
-    if only is not None and only and all(f == "simulation" for f in only):
-        cases = []
+    families = None if only is None else [f for f in only if f != "simulation"]
+    cases = [] if only and not families else select(families)
     dev = torch.device(device)
     if threads is not None:
         torch.set_num_threads(threads)

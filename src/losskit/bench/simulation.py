@@ -28,32 +28,14 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..experiments.diou import DIOU_LOSSES, diou_cases
-from ..functional import (
-    complete_box_iou_loss,
-    distance_box_iou_loss,
-    generalized_box_iou_loss,
-    iou_loss,
-)
+from ..experiments.diou import _LOSS_FNS, DIOU_LOSSES, _step_size, diou_cases
+from ..functional import iou_loss
 
 __all__ = ["diou_timing", "format_simulation"]
 
-_FNS: dict[str, Callable[..., Tensor]] = {
-    "iou": iou_loss,
-    "giou": generalized_box_iou_loss,
-    "diou": distance_box_iou_loss,
-    "ciou": complete_box_iou_loss,
-}
-
-
-def _step_size(t: int, iterations: int) -> float:
-    if t <= 0.8 * iterations:
-        return 0.1
-    return 0.01 if t <= 0.9 * iterations else 0.001
-
 
 def _parts(name: str, compiled: bool) -> tuple[Callable[..., Tensor], Callable[..., Tensor]]:
-    fn = _FNS[name]
+    fn = _LOSS_FNS[name]
 
     def loss(b: Tensor, t: Tensor) -> Tensor:
         return fn(b, t, box_format="cxcywh", reduction="sum", validate=False)

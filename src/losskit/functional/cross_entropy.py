@@ -45,10 +45,11 @@ from .._core.checks import (
     shape_str,
     transforming,
     validation_enabled,
+    zero_one_residual,
 )
 from .._core.distributed import ProcessGroup, all_reduce_sum, reduce_global
 from .._core.dtypes import compute_dtype
-from .._core.function import apply, hold, release
+from .._core.function import apply, derivative_times, save_with_derivative
 from .._core.reduction import check_reduction, reduce_loss
 
 __all__ = [
@@ -164,22 +165,19 @@ class _SparseCE(torch.autograd.Function):
         ctx.mark_non_differentiable(output[1])
         ctx.set_materialize_grads(False)
         ctx.ignore_index = ignore_index
-        ctx.save_for_backward(x, labels)
-        hold(ctx, output[1])
+        save_with_derivative(ctx, output[1], x, labels)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor | None, _unused: Tensor | None) -> tuple[Any, None, None]:
         if grad is None or not ctx.needs_input_grad[0]:
             return None, None, None
-        x, labels = ctx.saved_tensors
+        x, labels, *kept = ctx.saved_tensors
         if torch.is_grad_enabled():  # differentiated backward: differentiable operations
             keep = labels != ctx.ignore_index
             onehot = F.one_hot(torch.where(keep, labels, 0), x.shape[1]).to(x.dtype)
             return grad * (torch.softmax(x, 1) - onehot) * keep.unsqueeze(1), None, None
-        slope = release(ctx)
-        if slope is None:  # a second pass over a retained graph
-            slope = _SparseCE.forward(x, labels, ctx.ignore_index)[1]
-        return slope.mul_(grad), None, None
+        recompute = lambda: _SparseCE.forward(x, labels, ctx.ignore_index)[1]  # noqa: E731
+        return derivative_times(ctx, kept, grad, recompute), None, None
 
 
 def _to_torch_layout(x: Tensor, d: int) -> Tensor:
@@ -338,8 +336,7 @@ def _checked_hardness(fn: str, y: Tensor, validate: bool | None) -> bool:
     exactly on {0, 1}, and one min/max. ``False`` when the check is skipped."""
     if not validation_enabled(validate) or y.numel() == 0:
         return False
-    residual = torch.addcmul(y, y, y, value=-1.0)
-    low, high = torch.stack(torch.aminmax(residual)).tolist()
+    low, high = zero_one_residual(y)
     if low >= 0.0:
         return high == 0.0
     check_probabilities(fn, "target", y, validate=True)  # raises, with the message
@@ -676,6 +673,12 @@ def sparse_softmax_cross_entropy(
     # summed afterwards than when they sum themselves: for "mean" and "sum" let torch sum, and
     # reduce_loss divide by the counted weight.
     check_reduction(reduction, fn=fn)
+    counted = labels != ignore_index
+    if w is None:
+        divisor = counted.sum()
+    else:
+        safe = torch.where(counted, labels, torch.zeros_like(labels))
+        divisor = (w[safe] * counted).sum()
     if (
         w is None
         and eps == 0.0
@@ -685,9 +688,7 @@ def sparse_softmax_cross_entropy(
         and not torch.compiler.is_compiling()
         and not transforming()
     ):
-        flat = labels.reshape(-1)
-        total, _ = apply(_SparseCE, x.reshape(-1, num_classes), flat, ignore_index)
-        divisor = (flat != ignore_index).sum()
+        total, _ = apply(_SparseCE, x.reshape(-1, num_classes), labels.reshape(-1), ignore_index)
         return reduce_global(total, reduction, process_group, divisor=divisor, fn=fn)
     loss = F.cross_entropy(
         _to_torch_layout(x, d),
@@ -697,10 +698,4 @@ def sparse_softmax_cross_entropy(
         label_smoothing=eps,
         reduction="none" if reduction == "none" else "sum",
     )
-    counted = labels != ignore_index
-    if w is None:
-        divisor = counted.sum()
-    else:
-        safe = torch.where(counted, labels, torch.zeros_like(labels))
-        divisor = (w[safe] * counted).sum()
     return reduce_global(loss, reduction, process_group, divisor=divisor, fn=fn)

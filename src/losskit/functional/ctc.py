@@ -66,6 +66,7 @@ from .._core.checks import (
     check_index,
     check_integer,
     check_tensor,
+    extremes,
     fail,
     shape_str,
     validation_enabled,
@@ -175,7 +176,7 @@ def _lengths_and_labels_hold(
         return False
     if targets.numel() == 0:
         return True
-    low, high = torch.stack(torch.aminmax(targets)).tolist()
+    low, high = extremes(targets)
     if targets.dim() == 1:
         if low < 0 or high >= num_classes:
             return False
@@ -511,34 +512,33 @@ def _ctc_native_grad(
     out = _ctc_native_backward(
         grad.contiguous(), lp, targets, il, tl, nll, log_alpha, ctx.blank, ctx.zero_infinity
     )
-    out = _true_partial(out, lp, il, nll, grad, ctx.zero_infinity, inplace=False)
+    out = _true_partial(out, lp, il, nll, grad, ctx.zero_infinity)
     return out, None, None, None, None, None
 
 
-def _true_partial(
-    out: Tensor,
-    lp: Tensor,
-    il: Tensor,
-    nll: Tensor,
-    grad: Tensor,
-    zero_infinity: bool,
-    *,
-    inplace: bool,
+def _correction_scale(
+    frames: int, il: Tensor, nll: Tensor, grad: Tensor, zero_infinity: bool
 ) -> Tensor:
-    r"""The native kernel's gradient ``out`` turned into the true partial derivative.
+    """``(frames, N, 1)``: each sample's incoming gradient on the frames inside its input
+    length, 0 elsewhere (and for infinite losses zeroed by ``zero_infinity``)."""
+    if zero_infinity:
+        grad = torch.where(torch.isinf(nll), 0.0, grad)
+    running = torch.arange(frames, device=il.device)[:, None] < il
+    return torch.where(running, grad, 0.0).unsqueeze(-1)
+
+
+def _true_partial(
+    out: Tensor, lp: Tensor, il: Tensor, nll: Tensor, grad: Tensor, zero_infinity: bool
+) -> Tensor:
+    r"""The native kernel's gradient ``out`` turned into the true partial derivative (the traced
+    path, out of place; the eager one is :meth:`_NativeCTC.backward`).
 
     The kernel's backward returns :math:`p_t(k) - \sum_{s: l'_s = k}\gamma_t(s)` per unit of
     incoming gradient; subtracting :math:`p_t(k)` on the frames inside the input lengths leaves
-    :math:`-\sum\gamma`. ``inplace`` works on the kernel's fresh gradient (eager); the traced
-    path stays out of place.
+    :math:`-\sum\gamma`.
     """
-    running = torch.arange(lp.shape[0], device=lp.device)[:, None] < il
-    scale = torch.where(running, grad, 0.0)
-    if zero_infinity:
-        scale = torch.where(torch.isinf(nll), 0.0, scale)
-    if inplace:
-        return out.addcmul_(lp.exp(), scale[:, :, None], value=-1)
-    return torch.addcmul(out, lp.exp(), scale[:, :, None], value=-1)
+    scale = _correction_scale(lp.shape[0], il, nll, grad, zero_infinity)
+    return torch.addcmul(out, lp.exp(), scale, value=-1)
 
 
 _ctc_native.register_autograd(_ctc_native_grad, setup_context=_ctc_native_setup)
@@ -579,15 +579,13 @@ class _NativeCTC(torch.autograd.Function):
         out = torch.ops.aten._ctc_loss_backward(
             grad, lp, targets, il_list, tl_list, nll, log_alpha, ctx.blank, ctx.zero_infinity
         )
-        # Frames past every input length have a zero gradient and need no correction.
+        # Frames past every input length have a zero gradient and need no correction; when
+        # every sample runs to the last of them the scale is the incoming gradient itself.
         last = max(il_list, default=0)
-        if ctx.zero_infinity:
-            grad = torch.where(torch.isinf(nll), 0.0, grad)
-        if all(n == last for n in il_list):
+        if not ctx.zero_infinity and all(n == last for n in il_list):
             scale = grad.reshape(1, -1, 1)
         else:
-            running = torch.arange(last, device=lp.device)[:, None] < il
-            scale = (running * grad).unsqueeze(-1)
+            scale = _correction_scale(last, il, nll, grad, ctx.zero_infinity)
         _subtract_scaled_exp(out[:last], lp[:last], scale)
         return out, None, None, None, None, None
 

@@ -455,7 +455,7 @@ def _rowwise_dot(a: Tensor, b: Tensor) -> Tensor:
         or rows * width <= _DOT_BLOCK
     ):
         return torch.linalg.vecdot(a, b)
-    step = max(1, _DOT_BLOCK // rows)
+    step = _column_blocks(a)[1]
     a2, b2 = a.reshape(rows, width), b.reshape(rows, width)
     scratch = a.new_empty(rows, min(step, width))
     out = a.new_zeros(rows)

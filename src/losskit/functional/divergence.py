@@ -57,7 +57,7 @@ from .._core.checks import (
     transforming,
 )
 from .._core.dtypes import to_compute
-from .._core.function import apply, hold, release
+from .._core.function import apply, derivative_times, save_with_derivative
 from .._core.reduction import reduce_loss
 
 __all__ = ["kl_divergence"]
@@ -154,20 +154,16 @@ class _LogitsKL(torch.autograd.Function):
     ) -> None:
         ctx.mark_non_differentiable(output[1])
         ctx.set_materialize_grads(False)
-        ctx.save_for_backward(*inputs)
-        hold(ctx, output[1])
+        save_with_derivative(ctx, output[1], *inputs)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor | None, _unused: Tensor | None) -> tuple[Any, None]:
         if grad is None or not ctx.needs_input_grad[0]:
             return None, None
-        x, p = ctx.saved_tensors
+        x, p, *kept = ctx.saved_tensors
         if torch.is_grad_enabled():  # differentiated backward: differentiable operations
             return grad * (p.sum(-1, keepdim=True) * torch.softmax(x, -1) - p), None
-        slope = release(ctx)
-        if slope is None:  # a second pass over a retained graph
-            slope = _LogitsKL.forward(x, p)[1]
-        return slope.mul_(grad), None
+        return derivative_times(ctx, kept, grad, lambda: _LogitsKL.forward(x, p)[1]), None
 
 
 def _check_nan(fn: str, loss: Tensor, allow_nan_stats: bool) -> None:

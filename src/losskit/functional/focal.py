@@ -36,10 +36,11 @@ from .._core.checks import (
     prepare_pair,
     shape_str,
     transforming,
+    zero_one_residual,
 )
 from .._core.distributed import ProcessGroup, reduce_global
 from .._core.dtypes import compute_dtype
-from .._core.function import apply, hold, release
+from .._core.function import apply, derivative_times, save_with_derivative
 from .._core.reduction import check_reduction
 
 __all__ = ["sigmoid_focal_loss", "softmax_focal_loss"]
@@ -175,8 +176,7 @@ class _Scratch:
     def hard(self, t: Tensor) -> bool:
         """Whether every target of the block is 0 or 1: :math:`t - t^2` is 0 exactly there
         (NaN and every other value give a nonzero residual)."""
-        r = torch.addcmul(t, t, t, value=-1.0, out=self.k[: t.numel()])
-        return torch.stack(torch.aminmax(r)).tolist() == [0.0, 0.0]
+        return zero_one_residual(t, out=self.k[: t.numel()]) == (0.0, 0.0)
 
     def hard_block(
         self,
@@ -387,10 +387,7 @@ class _SigmoidFocal(torch.autograd.Function):
         # The derivative is a private buffer (the caller drops that output): the first
         # backward pass multiplies it in place and hands it out as the gradient, with no fresh
         # input-sized allocation; a second pass (retain_graph) recomputes it.
-        if output[1].numel() != x.numel() or hold(ctx, output[1]):
-            ctx.save_for_backward(x, t)  # (no derivative: no gradient was to be asked for)
-        else:
-            ctx.save_for_backward(x, t, output[1])
+        save_with_derivative(ctx, output[1], x, t)
 
     @staticmethod
     def backward(
@@ -403,13 +400,10 @@ class _SigmoidFocal(torch.autograd.Function):
         # (create_graph=True, torch.func.grad): then use the smooth terms.
         if torch.is_grad_enabled():
             gx = _focal_grad_of(_smooth_terms(x, t), t, grad, ctx.alpha, ctx.gamma)
-        elif kept:
-            gx = torch.mul(kept[0], grad)
         else:
-            slope = release(ctx)
-            if slope is None:
-                slope = _focal_forward(x, t, ctx.alpha, ctx.gamma)[1]
-            gx = slope.mul_(grad)
+            gx = derivative_times(
+                ctx, kept, grad, lambda: _focal_forward(x, t, ctx.alpha, ctx.gamma)[1]
+            )
         return gx, None, None, None, None, None
 
 

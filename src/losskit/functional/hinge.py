@@ -54,13 +54,15 @@ from .._core.checks import (
     check_integer,
     check_option,
     check_positive,
+    extremes,
     fail,
     prepare_pair,
     shape_str,
     validation_enabled,
+    zero_one_residual,
 )
 from .._core.dtypes import compute_dtype
-from .._core.function import apply, hold, release
+from .._core.function import apply, derivative_times, save_with_derivative
 from .._core.reduction import reduce_loss
 
 __all__ = ["hinge_loss", "multiclass_hinge_loss", "squared_hinge_loss"]
@@ -84,8 +86,7 @@ def _check_labels(fn: str, y: Tensor, labels: str, validate: bool | None) -> boo
     if not validation_enabled(validate) or y.numel() == 0:
         return fixed
     signed = y.amin().item() == -1.0 if labels == "auto" else bool(fixed)
-    residual = y.abs().sub_(1.0) if signed else torch.addcmul(y, y, y, value=-1)
-    if torch.stack(torch.aminmax(residual)).tolist() == [0.0, 0.0]:
+    if (extremes(y.abs().sub_(1.0)) if signed else zero_one_residual(y)) == (0.0, 0.0):
         return signed
     allowed = {"auto": (-1.0, 0.0, 1.0), "01": (0.0, 1.0), "pm1": (-1.0, 1.0)}[labels]
     ok = torch.zeros_like(y, dtype=torch.bool)
@@ -122,6 +123,22 @@ def _signed_target(
     return torch.addcmul((flag - 1) * scale, y, (2 - flag) * scale)
 
 
+def _scores_and_signs(
+    fn: str,
+    input: Tensor,
+    target: Tensor,
+    margin: float,
+    labels: str,
+    validate: bool | None,
+    scale: float = 1.0,
+) -> tuple[Tensor, Tensor]:
+    """The shared checks, then the scores and ``scale * t`` in the compute dtype."""
+    check_option(fn, "labels", labels, _LABELS)
+    check_positive(fn, "margin", margin, allow_zero=True)
+    x, y = prepare_pair(fn, input, target)
+    return x, _signed_target(fn, y, labels, validate, scale)
+
+
 def _binary_margin(
     fn: str,
     input: Tensor,
@@ -131,10 +148,7 @@ def _binary_margin(
     validate: bool | None,
 ) -> Tensor:
     """``margin - t * x`` in the compute dtype, after the shared checks (two fused passes)."""
-    check_option(fn, "labels", labels, _LABELS)
-    check_positive(fn, "margin", margin, allow_zero=True)
-    x, y = prepare_pair(fn, input, target)
-    t = _signed_target(fn, y, labels, validate)
+    x, t = _scores_and_signs(fn, input, target, margin, labels, validate)
     return torch.addcmul(x.new_full((), float(margin)), t, x, value=-1)
 
 
@@ -161,10 +175,7 @@ class _SquaredHinge(torch.autograd.Function):
         ctx.margin = margin
         # The derivative is private (the caller drops that output): the first backward pass
         # turns it into the gradient in place.
-        if hold(ctx, output[1]):
-            ctx.save_for_backward(x, u)
-        else:
-            ctx.save_for_backward(x, u, output[1])
+        save_with_derivative(ctx, output[1], x, u)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor | None, _unused: Tensor | None) -> tuple[Any, ...]:
@@ -174,12 +185,8 @@ class _SquaredHinge(torch.autograd.Function):
         if torch.is_grad_enabled():
             r = tF.relu(torch.addcmul(x.new_full((), ctx.margin), u, x, value=0.5))
             return grad * r * u, None, None
-        if kept:
-            return torch.mul(kept[0], grad), None, None
-        slope = release(ctx)
-        if slope is None:  # a second backward pass (retain_graph): recompute
-            slope = _SquaredHinge.forward(x, u, ctx.margin)[1]
-        return slope.mul_(grad), None, None
+        recompute = lambda: _SquaredHinge.forward(x, u, ctx.margin)[1]  # noqa: E731
+        return derivative_times(ctx, kept, grad, recompute), None, None
 
 
 def hinge_loss(
@@ -284,10 +291,7 @@ def squared_hinge_loss(
     if target.requires_grad:  # soft labels that need a gradient: plain autograd
         r = tF.relu(_binary_margin(fn, input, target, margin, labels, validate))
         return reduce_loss(r * r, reduction, weight=weight, fn=fn)
-    check_option(fn, "labels", labels, _LABELS)
-    check_positive(fn, "margin", margin, allow_zero=True)
-    x, y = prepare_pair(fn, input, target)
-    u = _signed_target(fn, y, labels, validate, scale=-2.0)
+    x, u = _scores_and_signs(fn, input, target, margin, labels, validate, scale=-2.0)
     loss, _ = apply(_SquaredHinge, x, u, float(margin))
     return reduce_loss(loss, reduction, weight=weight, fn=fn)
 

@@ -33,7 +33,7 @@ from .._core.checks import (
     prepare_pair,
     transforming,
 )
-from .._core.function import apply, hold, release
+from .._core.function import apply, derivative_times, save_with_derivative
 from .._core.reduction import reduce_loss
 
 __all__ = [
@@ -407,10 +407,7 @@ class _LogCosh(torch.autograd.Function):
         # The derivative is private (the caller drops that output): the first backward pass
         # turns it into the gradient in place.
         x, y, _ = inputs
-        if output[1].numel() != output[0].numel() or hold(ctx, output[1]):
-            ctx.save_for_backward(x, y)  # (no derivative: no gradient was to be asked for)
-        else:
-            ctx.save_for_backward(x, y, output[1])
+        save_with_derivative(ctx, output[1], x, y)
 
     @staticmethod
     def backward(
@@ -421,13 +418,8 @@ class _LogCosh(torch.autograd.Function):
         x, y, *kept = ctx.saved_tensors
         if torch.is_grad_enabled():  # differentiated backward: differentiable operations
             gx = grad * torch.tanh(x - y)
-        elif kept:
-            gx = torch.mul(kept[0], grad)
         else:
-            slope = release(ctx)
-            if slope is None:  # a second backward pass (retain_graph): recompute
-                slope = _log_cosh_and_slope(torch.sub(x, y))[1]
-            gx = slope.mul_(grad)
+            gx = derivative_times(ctx, kept, grad, lambda: _log_cosh_and_slope(x - y)[1])
         gy = -gx if ctx.needs_input_grad[1] else None
         return (gx if ctx.needs_input_grad[0] else None), gy, None
 
