@@ -508,3 +508,25 @@ def test_hard_target_blocks_follow_float64(monkeypatch, gamma, alpha):
     big = g64.abs() > 1e-30
     rel_g = ((g.double() - g64).abs() / g64.abs())[big]
     assert rel_g.max() < 1e-5, f"gradient: max relative error {rel_g.max():.2e}"
+
+
+@pytest.mark.parametrize("bad", [-0.5, 1.5, float("nan")])
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_block_path_checks_targets_in_every_block(monkeypatch, bad, where):
+    """The blocked path checks the targets through its per-block residual (no separate pass):
+    a bad target in any block raises the usual error, before a gradient exists; with
+    ``validate=False`` the same targets are computed with the soft-target formula."""
+    monkeypatch.setattr(focal_module, "_BLOCK", 256)
+    gen = torch.Generator().manual_seed(5)
+    x = torch.randn(4 * 256 + 17, generator=gen)
+    t = (torch.rand(x.shape, generator=gen) > 0.7).float()
+    t[0 if where == "first" else -1] = bad
+    assert focal_module._blocked(x)
+    for reduction in ("none", "mean"):
+        with pytest.raises(ValueError, match=r"^sigmoid_focal_loss: target must lie in \[0, 1\]"):
+            losskit.sigmoid_focal_loss(x.clone().requires_grad_(), t, reduction=reduction)
+    if bad == bad:  # not NaN
+        v1, g1 = _value_grad(losskit.sigmoid_focal_loss, x, t, reduction="none", validate=False)
+        v2, g2 = _value_grad(torchvision_focal, x, t, alpha=0.25, gamma=2.0)
+        torch.testing.assert_close(v1, v2)
+        torch.testing.assert_close(g1, g2)

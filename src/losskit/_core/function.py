@@ -97,4 +97,12 @@ def derivative_times(
     derivative = release(ctx)
     if derivative is None:
         derivative = recompute()
+    if _is_one(grad):
+        # a reduced loss's own backward() (or a mean formed in the kernel): no pass
+        return derivative
     return derivative.mul_(grad)
+
+
+def _is_one(grad: Tensor) -> bool:
+    """Whether ``grad`` is a CPU scalar exactly 1 (one cheap host read)."""
+    return grad.dim() == 0 and grad.device.type == "cpu" and grad.item() == 1.0

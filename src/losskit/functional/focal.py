@@ -36,6 +36,7 @@ from .._core.checks import (
     prepare_pair,
     shape_str,
     transforming,
+    validation_enabled,
     zero_one_residual,
 )
 from .._core.distributed import ProcessGroup, reduce_global
@@ -172,11 +173,12 @@ class _Scratch:
         self.ce, self.p, self.q, self.m, self.u, self.v, self.w, self.k = (
             torch.empty(n, dtype=dtype) for _ in range(8)
         )
+        self.one = torch.ones((), dtype=dtype)
 
-    def hard(self, t: Tensor) -> bool:
-        """Whether every target of the block is 0 or 1: :math:`t - t^2` is 0 exactly there
-        (NaN and every other value give a nonzero residual)."""
-        return zero_one_residual(t, out=self.k[: t.numel()]) == (0.0, 0.0)
+    def residual(self, t: Tensor) -> tuple[float, float]:
+        """:func:`zero_one_residual` of a block: ``low >= 0`` says every target lies in
+        ``[0, 1]``, ``(0, 0)`` that every target is 0 or 1 (NaN fails both)."""
+        return zero_one_residual(t, out=self.k[: t.numel()])
 
     def hard_block(
         self,
@@ -186,8 +188,11 @@ class _Scratch:
         slope: Tensor | None,
         alpha: float | None,
         gamma: float,
-    ) -> None:
-        r"""Value (into ``out``) and derivative (into ``slope``) of a block of hard targets.
+        summed: bool,
+        scale: float = 1.0,
+    ) -> Tensor | None:
+        r"""Value (into ``out``, or its sum times ``scale`` returned with ``summed``) and
+        derivative (into ``slope``, times ``scale``) of a block of hard targets.
 
         With the signed logit :math:`z = (2t - 1)x`, :math:`u = \sigma(-z) = 1 - p_t` (the
         modulator, computed directly, so exact where the prediction is confident and correct)
@@ -197,42 +202,59 @@ class _Scratch:
 
             l = \alpha_t\,u^\gamma\,\mathrm{ce}, \quad
             \mathrm{ce} = \max(-z, 0) - \log(1 - \min(u, v)), \qquad
-            \frac{\partial l}{\partial x} = -(2t - 1)\,\alpha_t\,u^\gamma
-                (\gamma\,v\,\mathrm{ce} + u),
+            \frac{\partial l}{\partial x} = f\,u^\gamma\,(\gamma\,v\,\mathrm{ce} + u),
 
-        one sigmoid and one ``log1p`` per element, against two sigmoids for soft targets.
+        where :math:`f = -(2t - 1)\,\alpha_t` is :math:`(1 - \alpha) - t` for hard targets
+        (:math:`1 - 2t` without ``alpha``; ``scale`` enters through it, in the same operation)
+        and :math:`\alpha_t = |f|`: one sigmoid and one
+        ``log1p`` per element, against two sigmoids for soft targets.
         :math:`v = 1 - u` loses relative precision only where :math:`u \approx 1`, where its
         term is negligible beside :math:`u`.
         """
         k = x.numel()
-        flip, mz, u, v = self.p[:k], self.q[:k], self.u[:k], self.v[:k]
-        ce, low, w = self.ce[:k], self.m[:k], self.k[:k]
-        torch.mul(t, -2.0, out=flip).add_(1.0)  # 1 - 2t = -(2t - 1)
-        torch.mul(x, flip, out=mz)  # -z
+        mz, u, v, ce, w, f = self.q[:k], self.u[:k], self.v[:k], self.ce[:k], self.m[:k], self.p[:k]
+        torch.addcmul(x, x, t, value=-2.0, out=mz)  # -z = (1 - 2t) x
         torch.sigmoid(mz, out=u)
-        torch.neg(u, out=v).add_(1.0)
-        torch.minimum(u, v, out=low).neg_().log1p_()  # log(1 - min(u, v)) <= 0
+        torch.sub(self.one, u, out=v)
+        low = torch.minimum(u, v, out=w).neg_().log1p_()  # log(1 - min(u, v)) <= 0
         torch.clamp_min(mz, 0.0, out=ce).sub_(low)
-        if gamma == 0.0:
+        if slope is not None:
+            # the bracket gamma v ce + u (gamma = 0: u)
+            torch.addcmul(u, v, ce, value=gamma, out=slope)
+        # pw = u^gamma (None: 1)
+        pw: Tensor | None = None
+        if gamma == 1.0:
+            pw = u
+        elif gamma == 2.0:
+            pw = torch.mul(u, u, out=w)
+        elif gamma != 0.0:
+            pw = torch.pow(u, gamma, out=w)
+        head = 1.0 if alpha is None else 1.0 - alpha
+        # f = scale (1 - 2t) or scale ((1 - alpha) - t)
+        torch.sub(
+            self.one.new_full((), head * scale),
+            t,
+            alpha=(2.0 if alpha is None else 1.0) * scale,
+            out=f,
+        )
+        # factor = scale alpha_t u^gamma (None: 1), the factor of ce in the value
+        factor: Tensor | None
+        if alpha is None and scale == 1.0:
+            factor = pw
+            if slope is not None:
+                slope.mul_(f if pw is None else torch.mul(pw, f, out=v))
+        else:
+            signed = f if pw is None else pw.mul_(f)  # f u^gamma
+            if slope is not None:
+                slope.mul_(signed)
+            factor = torch.abs(signed, out=v)  # scale alpha_t u^gamma
+        if summed:
+            return ce.sum() if factor is None else torch.dot(ce, factor)
+        if factor is None:
             out.copy_(ce)
         else:
-            if gamma == 1.0:
-                w.copy_(u)
-            elif gamma == 2.0:
-                torch.mul(u, u, out=w)
-            else:
-                torch.pow(u, gamma, out=w)
-            torch.mul(w, ce, out=out)
-        if slope is not None:
-            torch.addcmul(u, v, ce, value=gamma, out=slope)
-            if gamma != 0.0:
-                slope.mul_(w)
-        if alpha is not None:
-            at = _alpha_t(t, alpha, mz)
-            out.mul_(at)
-            flip.mul_(at)
-        if slope is not None:
-            slope.mul_(flip)
+            torch.mul(ce, factor, out=out)
+        return None
 
     def terms(self, x: Tensor, t: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """:func:`_terms` of one block into the buffers, plus :math:`1 - t`."""
@@ -266,21 +288,30 @@ def _focal_forward(
     gamma: float,
     with_slope: bool = True,
     summed: bool = False,
+    validate: bool = False,
+    scale: float = 1.0,
 ) -> tuple[Tensor, Tensor]:
     """Unreduced sigmoid focal loss and its derivative with respect to the logits, from the
     same terms (block by block on the CPU in eager mode: the operations of
     :func:`_focal_value` and :func:`_focal_grad_of`, in place in the scratch buffers).
     ``with_slope=False`` (no gradient will be asked for) returns an empty derivative;
     ``summed`` returns the 0-dim sum of the loss instead (block by block: no input-sized loss
-    tensor)."""
+    tensor), and with ``scale`` (``1 / N`` for a mean) the sum and the derivative times
+    ``scale`` (which then costs no pass of its own). ``validate`` checks that the targets lie
+    in ``[0, 1]``: block by block on the blocked path, through the residual :math:`t - t^2`
+    the path computes anyway to find the hard blocks (no separate pass over ``target``)."""
+    fn = "sigmoid_focal_loss"
     if not _blocked(x):
+        if validate:
+            check_probabilities(fn, "target", t, validate=True)
         terms = _terms(x, t)
         value = _focal_value(terms, t, alpha, gamma)
         if summed:
-            value = value.sum()
+            value = value.sum() * scale
         if not with_slope:
             return value, x.new_empty(0)
-        return value, _focal_grad_of(terms, t, None, alpha, gamma)
+        slope = _focal_grad_of(terms, t, None, alpha, gamma)
+        return value, slope if scale == 1.0 else slope.mul_(scale)
     xf, tf = x.reshape(-1), t.reshape(-1)
     out = torch.empty_like(xf) if not summed else None
     slope = torch.empty_like(xf) if with_slope else xf.new_empty(0)
@@ -289,12 +320,19 @@ def _focal_forward(
     for start in range(0, xf.numel(), _BLOCK):
         sl = slice(start, start + _BLOCK)
         xb, tb = xf[sl], tf[sl]
-        ob = out[sl] if out is not None else scratch.w[: xb.numel()]
-        if scratch.hard(tb):
-            scratch.hard_block(xb, tb, ob, slope[sl] if with_slope else None, alpha, gamma)
-            if out is None:
-                partials.append(ob.sum())
+        low, high = scratch.residual(tb)
+        if validate and not low >= 0.0:
+            # a target outside [0, 1] or NaN: the full check raises its usual error
+            check_probabilities(fn, "target", t, validate=True)
+        if low == 0.0 and high == 0.0:
+            ob = out[sl] if out is not None else scratch.k[: xb.numel()]
+            part = scratch.hard_block(
+                xb, tb, ob, slope[sl] if with_slope else None, alpha, gamma, out is None, scale
+            )
+            if part is not None:
+                partials.append(part)
             continue
+        ob = out[sl] if out is not None else scratch.w[: xb.numel()]
         ce, p, q, omt = scratch.terms(xb, tb)
         g = torch.mul(omt, p, out=slope[sl]).addcmul_(tb, q, value=-1.0) if with_slope else None
         if gamma == 0.0:
@@ -322,8 +360,10 @@ def _focal_forward(
             ob.mul_(at)
             if g is not None:
                 g.mul_(at)
+        if g is not None and scale != 1.0:
+            g.mul_(scale)
         if out is None:
-            partials.append(ob.sum())
+            partials.append(ob.sum() * scale)
     value = out.view(x.shape) if out is not None else torch.stack(partials).sum()
     return value, slope.view(x.shape) if with_slope else slope
 
@@ -373,13 +413,20 @@ class _SigmoidFocal(torch.autograd.Function):
 
     @staticmethod
     def forward(
-        x: Tensor, t: Tensor, alpha: float | None, gamma: float, with_slope: bool, summed: bool
+        x: Tensor,
+        t: Tensor,
+        alpha: float | None,
+        gamma: float,
+        with_slope: bool,
+        summed: bool,
+        validate: bool,
+        scale: float,
     ) -> tuple[Tensor, Tensor]:
-        return _focal_forward(x, t, alpha, gamma, with_slope, summed)
+        return _focal_forward(x, t, alpha, gamma, with_slope, summed, validate, scale)
 
     @staticmethod
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[Tensor, Tensor]) -> None:
-        x, t, alpha, gamma, _, _ = inputs
+        x, t, alpha, gamma, *_ = inputs
         ctx.mark_non_differentiable(output[1])
         ctx.set_materialize_grads(False)
         ctx.alpha = alpha
@@ -392,9 +439,9 @@ class _SigmoidFocal(torch.autograd.Function):
     @staticmethod
     def backward(
         ctx: Any, grad: Tensor | None, _unused: Tensor | None
-    ) -> tuple[Tensor | None, None, None, None, None, None]:
+    ) -> tuple[Tensor | None, None, None, None, None, None, None, None]:
         if grad is None or not ctx.needs_input_grad[0]:
-            return None, None, None, None, None, None
+            return None, None, None, None, None, None, None, None
         x, t, *kept = ctx.saved_tensors
         # Grad mode is on in backward only when the backward itself is differentiated
         # (create_graph=True, torch.func.grad): then use the smooth terms.
@@ -404,7 +451,7 @@ class _SigmoidFocal(torch.autograd.Function):
             gx = derivative_times(
                 ctx, kept, grad, lambda: _focal_forward(x, t, ctx.alpha, ctx.gamma)[1]
             )
-        return gx, None, None, None, None, None
+        return gx, None, None, None, None, None, None, None
 
 
 def _focal_composite(x: Tensor, t: Tensor, alpha: float | None, gamma: float) -> Tensor:
@@ -482,18 +529,26 @@ def sigmoid_focal_loss(
     _check_alpha_scalar(fn, alpha)
     _check_gamma(fn, gamma)
     x, t = prepare_pair(fn, input, target)
-    check_probabilities(fn, "target", t, validate=validate)
     a = None if alpha is None else float(alpha)
     g = float(gamma)
     # A target that needs a gradient goes through plain autograd operations.
     if t.requires_grad:
+        check_probabilities(fn, "target", t, validate=validate)
         loss = _focal_composite(x, t, a, g)
     else:
         check_reduction(reduction, fn=fn)
         wanted = torch.is_grad_enabled() and x.requires_grad
         # "mean" and "sum" without weights: the kernel sums block by block (no loss tensor).
         summed = reduction in ("mean", "sum") and weight is None
-        loss, _ = apply(_SigmoidFocal, x, t, a, g, wanted, summed)
+        # The kernel checks the targets itself (on the blocked path, within its own pass).
+        checked = validation_enabled(validate) and t.numel() > 0
+        # A local mean is formed in the kernel: 1/N enters the derivative in an operation it
+        # has anyway, and a plain backward() then passes a gradient of exactly 1 (no pass).
+        local_mean = summed and reduction == "mean" and process_group is None and x.numel() > 0
+        scale = 1.0 / x.numel() if local_mean else 1.0
+        loss, _ = apply(_SigmoidFocal, x, t, a, g, wanted, summed, checked, scale)
+        if local_mean:
+            return loss
         if summed:
             return reduce_global(loss, reduction, process_group, divisor=float(x.numel()), fn=fn)
     return reduce_global(loss, reduction, process_group, weight=weight, fn=fn)
