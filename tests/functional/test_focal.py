@@ -530,3 +530,21 @@ def test_block_path_checks_targets_in_every_block(monkeypatch, bad, where):
         v2, g2 = _value_grad(torchvision_focal, x, t, alpha=0.25, gamma=2.0)
         torch.testing.assert_close(v1, v2)
         torch.testing.assert_close(g1, g2)
+
+
+@pytest.mark.parametrize("n", [100, 2 * focal_module._BLOCK + 7])
+def test_kernel_mean_on_every_backward_path(n):
+    """The local mean formed in the kernel (1/N inside the derivative) gives the gradient of
+    the "none" result's mean on the first pass, on a second pass over a retained graph (which
+    recomputes) and with create_graph=True (the differentiable terms)."""
+    gen = torch.Generator().manual_seed(8)
+    x = torch.randn(n, generator=gen, dtype=torch.float64).requires_grad_()
+    t = (torch.rand(n, generator=gen, dtype=torch.float64) > 0.8).double()
+    t[:3] = 0.4  # one soft block beside hard ones
+    (want,) = torch.autograd.grad(losskit.sigmoid_focal_loss(x, t, reduction="none").mean(), x)
+    loss = losskit.sigmoid_focal_loss(x, t)
+    (first,) = torch.autograd.grad(loss, x, retain_graph=True)
+    (second,) = torch.autograd.grad(loss, x)
+    (graph,) = torch.autograd.grad(losskit.sigmoid_focal_loss(x, t), x, create_graph=True)
+    for got in (first, second, graph):
+        torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-18)

@@ -426,11 +426,12 @@ class _SigmoidFocal(torch.autograd.Function):
 
     @staticmethod
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[Tensor, Tensor]) -> None:
-        x, t, alpha, gamma, *_ = inputs
+        x, t, alpha, gamma, *_, scale = inputs
         ctx.mark_non_differentiable(output[1])
         ctx.set_materialize_grads(False)
         ctx.alpha = alpha
         ctx.gamma = gamma
+        ctx.scale = scale  # 1/N of a mean formed in the kernel: the recomputed paths apply it too
         # The derivative is a private buffer (the caller drops that output): the first
         # backward pass multiplies it in place and hands it out as the gradient, with no fresh
         # input-sized allocation; a second pass (retain_graph) recomputes it.
@@ -446,10 +447,14 @@ class _SigmoidFocal(torch.autograd.Function):
         # Grad mode is on in backward only when the backward itself is differentiated
         # (create_graph=True, torch.func.grad): then use the smooth terms.
         if torch.is_grad_enabled():
-            gx = _focal_grad_of(_smooth_terms(x, t), t, grad, ctx.alpha, ctx.gamma)
+            scaled = grad if ctx.scale == 1.0 else grad * ctx.scale
+            gx = _focal_grad_of(_smooth_terms(x, t), t, scaled, ctx.alpha, ctx.gamma)
         else:
             gx = derivative_times(
-                ctx, kept, grad, lambda: _focal_forward(x, t, ctx.alpha, ctx.gamma)[1]
+                ctx,
+                kept,
+                grad,
+                lambda: _focal_forward(x, t, ctx.alpha, ctx.gamma, scale=ctx.scale)[1],
             )
         return gx, None, None, None, None, None, None, None
 
